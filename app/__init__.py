@@ -1,0 +1,1 @@
+"""Self-hosted algorithmic trading cluster for US stocks."""

@@ -1,0 +1,17 @@
+"""The written outcome of a signal: approved with an order, or rejected with a reason."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+
+class Decision(msgspec.Struct, frozen=True):
+    """What execution decided about one signal and why; persisted with the signal."""
+
+    approved: bool
+    reason: str
+    client_order_id: str | None = None
+    qty: Decimal | None = None
+    checks: dict[str, str] = {}

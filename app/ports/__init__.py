@@ -1,0 +1,1 @@
+"""Protocols for everything that does I/O."""

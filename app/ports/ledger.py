@@ -1,0 +1,54 @@
+"""The trading ledger: signals with their decisions, orders, fills, lots, trades, positions."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from app.domain.decision import Decision
+from app.domain.execution import Fill
+from app.domain.order import Order
+from app.domain.position import Lot, Position, Trade
+from app.domain.signal import Signal
+
+
+class Ledger(Protocol):
+    async def start(self) -> None:
+        """Connect and check the schema is at the latest migration."""
+        ...
+
+    async def close(self) -> None: ...
+
+    async def record_signal(self, signal: Signal, decision: Decision) -> bool:
+        """Store a signal with its decision; False when its dedup key is already recorded."""
+        ...
+
+    async def insert_order(self, order: Order) -> bool:
+        """Commit a new order row; False when its client_order_id already exists."""
+        ...
+
+    async def update_order(self, order: Order) -> None:
+        """Persist the order's status, fills so far and broker id."""
+        ...
+
+    async def book_fill(
+        self, fill: Fill, *, order: Order, lot: Lot, position: Position, trade: Trade | None
+    ) -> bool:
+        """Atomically store the fill and its effects; False (nothing written) when the execution
+        id was booked before."""
+        ...
+
+    async def get_order(self, client_order_id: str) -> Order | None: ...
+
+    async def open_orders(self) -> list[Order]: ...
+
+    async def recent_orders(self, limit: int) -> list[Order]: ...
+
+    async def open_lots(self) -> list[Lot]: ...
+
+    async def positions(self) -> list[Position]: ...
+
+    async def trades(self, limit: int) -> list[Trade]: ...
+
+    async def fill_count(self) -> int: ...
+
+    async def signal_count(self) -> int: ...
