@@ -9,6 +9,7 @@ CENT = Decimal("0.01")
 SUB_PENNY = Decimal("0.0001")
 ONE_DOLLAR = Decimal("1")
 ZERO = Decimal("0")
+AVG_PRICE_QUANTUM = Decimal("0.00000001")
 
 
 class InvalidPrice(ValueError):
@@ -55,3 +56,8 @@ def to_cents(amount: Decimal) -> Decimal:
 def whole_shares(qty: Decimal) -> Decimal:
     """Round a share quantity down to whole shares (lot size 1)."""
     return qty.quantize(ONE_DOLLAR, rounding=ROUND_DOWN)
+
+
+def to_avg_price(value: Decimal) -> Decimal:
+    """Average prices are kept to 8 decimal places, so every backend stores them exactly."""
+    return value.quantize(AVG_PRICE_QUANTUM, rounding=ROUND_HALF_EVEN)

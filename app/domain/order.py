@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from app.domain.money import ZERO
+from app.domain.money import ZERO, to_avg_price
 from app.domain.signal import Side
 
 
@@ -156,7 +156,7 @@ class Order:
         if new_filled > self.qty:
             raise Overfill(f"{self.client_order_id}: {new_filled} > {self.qty}")
         previous = self.avg_fill_price if self.avg_fill_price is not None else ZERO
-        self.avg_fill_price = (previous * self.filled_qty + price * qty) / new_filled
+        self.avg_fill_price = to_avg_price((previous * self.filled_qty + price * qty) / new_filled)
         self.filled_qty = new_filled
         target = OrderStatus.FILLED if new_filled == self.qty else OrderStatus.PARTIALLY_FILLED
         self.transition(target, now_ns=now_ns)

@@ -26,6 +26,11 @@ class Ledger(Protocol):
         """Commit a new order row; False when its client_order_id already exists."""
         ...
 
+    async def record_decision(self, signal: Signal, decision: Decision, order: Order | None) -> bool:
+        """In one transaction: the signal with its decision and, when approved, the order intent.
+        False (nothing written) when the signal's dedup key is already recorded."""
+        ...
+
     async def update_order(self, order: Order) -> None:
         """Persist the order's status, fills so far and broker id."""
         ...

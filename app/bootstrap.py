@@ -1,0 +1,227 @@
+"""Composition root: the only module that branches on mode, venue and feed."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from app.brokers.sim.broker import SimBroker
+from app.brokers.sim.fill_model import FillModel
+from app.brokers.sim.venue import SimVenue, VenueConfig
+from app.bus.inprocess import InProcessBus
+from app.clocks.live import LiveClock
+from app.domain.calendar import (
+    is_trading_day,
+    previous_trading_day,
+    session_close_ns,
+    session_open_ns,
+    trading_day,
+)
+from app.domain.ids import SequentialIds
+from app.domain.money import ZERO
+from app.engine.bars import BarAggregator
+from app.engine.execution import ExecutionEngine
+from app.engine.portfolio import Portfolio
+from app.engine.shard import ShardEngine
+from app.exits.config import ExitConfig
+from app.exits.engine import ExitEngine
+from app.marketdata.replay import ReplayFeed
+from app.marketdata.synthetic import SyntheticConfig, SyntheticFeed, SyntheticTape
+from app.marketdata.validation import TickValidator, ValidatorConfig
+from app.persistence.ledger import SqlLedger
+from app.persistence.migrate import upgrade
+from app.ports.broker import Broker
+from app.ports.bus import MessageBus
+from app.ports.clock import Clock
+from app.ports.feed import MarketDataFeed
+from app.ports.ledger import Ledger
+from app.ports.service import Service
+from app.risk.chain import RiskChain
+from app.risk.rules import MaxExposureRule, MaxOpenPositionsRule
+from app.risk.sizing import FixedFractionalSizer, SizingConfig
+from app.services.market_data import StreamRouter
+from app.services.shard_worker import ShardWorker
+from app.services.signal_consumer import SignalConsumer
+from app.services.tick_recorder import TickRecorder
+from app.services.venue_feeder import VenueFeeder
+from app.settings import FeedKind, Mode, Settings, Venue
+from app.strategies.base import Strategy
+from app.strategies.breakout import Breakout
+from app.tickstore.parquet import ParquetTickStore
+
+
+class Role(enum.StrEnum):
+    MONOLITH = "monolith"
+
+
+class ConfigurationError(RuntimeError):
+    """The settings ask for something this build cannot run; the message says what."""
+
+
+@dataclass
+class Runtime:
+    """Everything a process role runs, in the order it must be drained on stop."""
+
+    stages: list[list[Service]]
+    ledger: Ledger
+    bus: MessageBus
+    clock: Clock
+    router: StreamRouter | None = None
+    shards: list[ShardWorker] = field(default_factory=list)
+    consumer: SignalConsumer | None = None
+
+    async def close(self) -> None:
+        await self.bus.close()
+        await self.ledger.close()
+
+
+def default_strategies() -> list[Strategy]:
+    return [Breakout()]
+
+
+def market_clock(settings: Settings) -> tuple[Clock, int, int]:
+    """The clock and the [start, end) of the session to trade, from the feed's point of view."""
+    if settings.synthetic.session_date:
+        day = _parse_day(settings.synthetic.session_date)
+    else:
+        day = trading_day(LiveClock().now_ns())
+        if not is_trading_day(day):
+            day = previous_trading_day(day)
+    start, end = session_open_ns(day), session_close_ns(day)
+    return LiveClock(start_ns=start, speed=settings.synthetic.speed), start, end
+
+
+def _parse_day(text: str) -> datetime.date:
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"session date must be YYYY-MM-DD, got {text!r}") from exc
+    if not is_trading_day(day):
+        raise ConfigurationError(f"{day} is not a US equities trading day")
+    return day
+
+
+def build_feed(settings: Settings, *, clock: Clock, start_ns: int, end_ns: int) -> MarketDataFeed:
+    match settings.feed:
+        case FeedKind.SYNTHETIC:
+            config = SyntheticConfig(seed=settings.synthetic.seed, symbols=settings.synthetic.symbols)
+            return SyntheticFeed(SyntheticTape(config, start_ns=start_ns), clock, end_ns=end_ns)
+        case FeedKind.REPLAY:
+            store = ParquetTickStore(settings.tick_dir)
+            return ReplayFeed(store, start_ns=start_ns, end_ns=end_ns, clock=clock)
+
+
+async def build_broker(
+    settings: Settings, *, clock: Clock, ledger: Ledger, bus: MessageBus
+) -> tuple[Broker, list[Service]]:
+    """The broker for the configured venue and the services it needs beside it."""
+    match settings.venue:
+        case Venue.SIM:
+            positions = await ledger.positions()
+            lots = await ledger.open_lots()
+            cash = settings.risk.starting_cash + sum((p.realized_pnl for p in positions), ZERO)
+            cash -= sum((lot.qty_open * lot.avg_price * lot.side.sign + lot.fees for lot in lots), ZERO)
+            sim = settings.sim
+            venue = SimVenue(
+                VenueConfig(
+                    latency_ns=sim.latency_ms * 1_000_000,
+                    starting_cash=cash,
+                    buying_power_multiplier=sim.buying_power_multiplier,
+                    fill_model=FillModel(
+                        slippage_bps=sim.slippage_bps,
+                        participation=sim.participation,
+                        fee_per_share=sim.fee_per_share,
+                    ),
+                ),
+                ids=SequentialIds("sim"),
+            )
+            for lot in lots:
+                venue.seed_position(lot.symbol, qty=lot.signed_qty, avg_price=lot.avg_price)
+            broker = SimBroker(venue, clock)
+            feeder = VenueFeeder(
+                venue=broker, bus=bus, shard_count=settings.shard_count, consumer="venue"
+            )
+            return broker, [feeder]
+        case Venue.ALPACA | Venue.IBKR:
+            raise ConfigurationError(
+                f"venue {settings.venue.value!r} is not available in this build; use TRADER_VENUE=sim"
+            )
+
+
+async def build(settings: Settings, *, role: Role = Role.MONOLITH) -> Runtime:
+    match settings.mode:
+        case Mode.MONOLITH:
+            return await _build_monolith(settings)
+        case Mode.SHARDED:
+            raise ConfigurationError(
+                "sharded mode (RedisBus and per-role workers) is not available in this build; "
+                "use TRADER_MODE=monolith"
+            )
+
+
+async def _build_monolith(settings: Settings) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.migrate_on_start:
+        await upgrade(settings.ledger_url)
+    ledger = SqlLedger(settings.ledger_url)
+    await ledger.start()
+    bus = InProcessBus()
+    clock, start_ns, end_ns = market_clock(settings)
+    broker, venue_services = await build_broker(settings, clock=clock, ledger=ledger, bus=bus)
+    risk = settings.risk
+    strategies = default_strategies()
+    exit_configs = {s.name: s.exit for s in strategies}
+    shard_count = settings.shard_count
+    shards = [
+        ShardWorker(
+            shard_id=shard,
+            shard_count=shard_count,
+            engine=ShardEngine(
+                strategies=default_strategies(),
+                exits=ExitEngine(exit_configs, default=ExitConfig()),
+                aggregator=BarAggregator(intervals=(1, settings.strategy_interval_s)),
+            ),
+            bus=bus,
+            ledger=ledger,
+            consumer=f"monolith-{shard}",
+        )
+        for shard in range(shard_count)
+    ]
+    engine = ExecutionEngine(
+        portfolio=Portfolio(starting_cash=risk.starting_cash),
+        sizer=FixedFractionalSizer(
+            SizingConfig(
+                risk_per_trade_pct=risk.risk_per_trade_pct,
+                max_position_value=risk.max_position_value,
+            )
+        ),
+        risk=RiskChain(
+            [MaxOpenPositionsRule(limit=risk.max_open_positions), MaxExposureRule(limit=risk.max_exposure)]
+        ),
+        order_ttl_ns=settings.order_ttl_s * 1_000_000_000,
+    )
+    consumer = SignalConsumer(
+        engine=engine, ledger=ledger, broker=broker, bus=bus, clock=clock, consumer="monolith"
+    )
+    router = StreamRouter(
+        feed=build_feed(settings, clock=clock, start_ns=start_ns, end_ns=end_ns),
+        validator=TickValidator(ValidatorConfig()),
+        bus=bus,
+        clock=clock,
+        shard_count=shard_count,
+    )
+    second: list[Service] = [*shards, *venue_services]
+    if settings.feed is FeedKind.SYNTHETIC:
+        store = ParquetTickStore(settings.tick_dir)
+        second.append(TickRecorder(store=store, bus=bus, shard_count=shard_count, consumer="monolith"))
+    return Runtime(
+        stages=[[router], second, [consumer]],
+        ledger=ledger,
+        bus=bus,
+        clock=clock,
+        router=router,
+        shards=shards,
+        consumer=consumer,
+    )

@@ -1,0 +1,217 @@
+"""ExecutionEngine: signal -> risk -> sized order intent; reports -> order updates and fills.
+
+Pure and synchronous. The async ExecutionService around it persists every effect before it is
+installed here (`commit_*`), and talks to the broker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from enum import StrEnum
+
+from app.domain.decision import Decision
+from app.domain.execution import ExecutionReport, Fill, ReportKind
+from app.domain.ids import client_order_id_for
+from app.domain.money import ZERO, InvalidPrice, price_from_float
+from app.domain.order import Order, OrderStatus, OrderType
+from app.domain.signal import Signal, SignalKind
+from app.engine.portfolio import FillEffect, Portfolio
+from app.risk.chain import RiskChain
+from app.risk.intent import OrderIntent
+from app.risk.sizing import FixedFractionalSizer
+
+_STATUS_OF: dict[ReportKind, OrderStatus] = {
+    ReportKind.ACCEPTED: OrderStatus.ACCEPTED,
+    ReportKind.CANCELED: OrderStatus.CANCELED,
+    ReportKind.REJECTED: OrderStatus.REJECTED,
+    ReportKind.EXPIRED: OrderStatus.EXPIRED,
+    ReportKind.REPLACED: OrderStatus.REPLACED,
+}
+
+
+class ReportOutcome(StrEnum):
+    ORDER_UPDATED = "order_updated"
+    FILL = "fill"
+    DUPLICATE_FILL = "duplicate_fill"
+    UNKNOWN_ORDER = "unknown_order"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportEffect:
+    outcome: ReportOutcome
+    order: Order | None = None
+    fill_effect: FillEffect | None = None
+
+
+class ExecutionEngine:
+    def __init__(
+        self,
+        *,
+        portfolio: Portfolio,
+        sizer: FixedFractionalSizer,
+        risk: RiskChain,
+        order_ttl_ns: int,
+    ) -> None:
+        self.portfolio = portfolio
+        self._sizer = sizer
+        self._risk = risk
+        self._order_ttl_ns = order_ttl_ns
+        self.orders: dict[str, Order] = {}
+        self._reserved: dict[str, Decimal] = {}
+        self._seen_executions: set[str] = set()
+
+    def load(self, open_orders: list[Order]) -> None:
+        for order in open_orders:
+            self.orders[order.client_order_id] = order
+            if order.is_entry:
+                self._reserved[order.client_order_id] = order.limit_price or self._lot_price(order)
+
+    def _lot_price(self, order: Order) -> Decimal:
+        return order.avg_fill_price or ZERO
+
+    # risk view -----------------------------------------------------------------------------
+    def equity(self) -> Decimal:
+        return self.portfolio.equity_at_cost()
+
+    def committed_exposure(self) -> Decimal:
+        working = sum(
+            (
+                self._reserved.get(o.client_order_id, ZERO) * o.remaining
+                for o in self.orders.values()
+                if o.is_open and o.is_entry
+            ),
+            ZERO,
+        )
+        return self.portfolio.exposure() + working
+
+    def open_position_count(self) -> int:
+        pending = {(o.strategy, o.symbol) for o in self.orders.values() if o.is_open and o.is_entry}
+        held = {k for k, p in self.portfolio.positions.items() if p.qty != ZERO}
+        return len(pending | held)
+
+    # signals -------------------------------------------------------------------------------
+    def decide(self, signal: Signal, *, now_ns: int) -> tuple[Decision, Order | None]:
+        coid = client_order_id_for(signal.dedup_key)
+        if coid in self.orders:
+            return Decision(False, "duplicate signal: order already exists", coid), None
+        try:
+            ref = price_from_float(signal.price)
+        except InvalidPrice as exc:
+            return Decision(False, f"bad reference price: {exc}"), None
+        if signal.kind is SignalKind.EXIT:
+            return self._decide_exit(signal, coid=coid, now_ns=now_ns)
+        return self._decide_entry(signal, coid=coid, ref=ref, now_ns=now_ns)
+
+    def _working(self, strategy: str, symbol: str, *, entry: bool) -> list[Order]:
+        return [
+            o
+            for o in self.orders.values()
+            if o.is_open and o.strategy == strategy and o.symbol == symbol and o.is_entry is entry
+        ]
+
+    def _decide_entry(
+        self, signal: Signal, *, coid: str, ref: Decimal, now_ns: int
+    ) -> tuple[Decision, Order | None]:
+        if self.portfolio.open_lots(signal.strategy, signal.symbol) or self._working(
+            signal.strategy, signal.symbol, entry=True
+        ):
+            return Decision(False, "already positioned or entry working", coid), None
+        if signal.stop_price is None:
+            return Decision(False, "entry without a stop cannot be sized", coid), None
+        try:
+            stop = price_from_float(signal.stop_price)
+        except InvalidPrice as exc:
+            return Decision(False, f"bad stop price: {exc}", coid), None
+        qty = self._sizer.size(equity=self.equity(), entry=ref, stop=stop)
+        if qty < 1:
+            return Decision(False, f"size is zero (entry {ref}, stop {stop})", coid), None
+        intent = OrderIntent(signal.strategy, signal.symbol, signal.side, qty, ref)
+        result = self._risk.evaluate(intent, self)
+        if not result.approved:
+            return Decision(False, result.reason, coid, result.qty, result.checks), None
+        order = Order(
+            client_order_id=coid,
+            strategy=signal.strategy,
+            symbol=signal.symbol,
+            side=signal.side,
+            qty=result.qty,
+            order_type=OrderType.MARKET,
+            created_ns=now_ns,
+            updated_ns=now_ns,
+            signal_key=signal.dedup_key,
+            expires_ns=now_ns + self._order_ttl_ns,
+        )
+        self._reserved[coid] = ref
+        return Decision(True, "approved", coid, result.qty, result.checks), order
+
+    def _decide_exit(
+        self, signal: Signal, *, coid: str, now_ns: int
+    ) -> tuple[Decision, Order | None]:
+        lot = self.portfolio.lots.get(signal.closes or "")
+        if lot is None or lot.qty_open <= ZERO:
+            return Decision(False, f"nothing open to close for {signal.closes}", coid), None
+        working = [o for o in self._working(lot.strategy, lot.symbol, entry=False) if o.closes == lot.entry_order_id]
+        if working:
+            return Decision(False, f"exit already working: {working[0].client_order_id}", coid), None
+        qty = min(signal.qty or lot.qty_open, lot.qty_open)
+        order = Order(
+            client_order_id=coid,
+            strategy=lot.strategy,
+            symbol=lot.symbol,
+            side=lot.side.opposite,
+            qty=qty,
+            order_type=OrderType.MARKET,
+            created_ns=now_ns,
+            updated_ns=now_ns,
+            signal_key=signal.dedup_key,
+            closes=lot.entry_order_id,
+            expires_ns=now_ns + self._order_ttl_ns,
+        )
+        return Decision(True, f"exit ({signal.reason})", coid, qty, {"exit": signal.reason}), order
+
+    def track(self, order: Order) -> None:
+        """Install an order whose row is committed."""
+        self.orders[order.client_order_id] = order
+
+    def forget(self, order: Order) -> None:
+        """Drop an order that could not be committed (e.g. the row already existed)."""
+        self.orders.pop(order.client_order_id, None)
+        self._reserved.pop(order.client_order_id, None)
+
+    # reports -------------------------------------------------------------------------------
+    def on_report(self, report: ExecutionReport) -> ReportEffect:
+        order = self.orders.get(report.client_order_id)
+        if order is None:
+            return ReportEffect(ReportOutcome.UNKNOWN_ORDER)
+        if report.kind is ReportKind.FILL:
+            if report.execution_id in self._seen_executions:
+                return ReportEffect(ReportOutcome.DUPLICATE_FILL, order)
+            fill = Fill.from_report(report)
+            return ReportEffect(ReportOutcome.FILL, order, self.portfolio.preview_fill(fill, order))
+        target = _STATUS_OF[report.kind]
+        if order.status is target or not order.can_transition(target):
+            return ReportEffect(ReportOutcome.IGNORED, order)
+        updated = replace(order)
+        updated.transition(target, now_ns=report.ts_ns, reason=report.reason)
+        if report.broker_order_id:
+            updated.broker_order_id = report.broker_order_id
+        return ReportEffect(ReportOutcome.ORDER_UPDATED, updated)
+
+    def commit_order(self, order: Order) -> None:
+        """Install a persisted order state; finished orders leave memory (the ledger keeps them)."""
+        if order.is_open:
+            self.orders[order.client_order_id] = order
+        else:
+            self.orders.pop(order.client_order_id, None)
+            self._reserved.pop(order.client_order_id, None)
+
+    def commit_fill(self, effect: FillEffect) -> None:
+        self._seen_executions.add(effect.fill.execution_id)
+        self.portfolio.commit(effect)
+        self.commit_order(effect.order)
+
+    def mark_seen(self, execution_id: str) -> None:
+        """A fill the ledger already holds: never book it again."""
+        self._seen_executions.add(execution_id)

@@ -1,0 +1,117 @@
+"""ShardEngine: ticks -> bars -> strategies and exits -> signals, for the symbols of one shard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from app.domain.market import Bar, Tick
+from app.domain.money import ZERO
+from app.domain.position import Lot
+from app.domain.signal import Signal
+from app.engine.bars import BarAggregator
+from app.exits.engine import ExitEngine
+from app.strategies.base import Strategy
+
+
+class ShardEngine:
+    """Pure and synchronous: the same object runs in a live shard worker and in a backtest.
+
+    It knows the open lots of its symbols (fed by lot updates from execution), so the exit
+    engine can watch them; an exit signal is not repeated for a lot until `exit_retry_ns` has
+    passed without the lot closing.
+    """
+
+    def __init__(
+        self,
+        *,
+        strategies: Sequence[Strategy],
+        exits: ExitEngine,
+        aggregator: BarAggregator,
+        exit_interval_s: int = 1,
+        exit_retry_ns: int = 30_000_000_000,
+        watermark_grace_ns: int = 1_000_000_000,
+    ) -> None:
+        self._strategies = tuple(strategies)
+        self._exits = exits
+        self._aggregator = aggregator
+        self._exit_interval_s = exit_interval_s
+        self._exit_retry_ns = exit_retry_ns
+        self._grace_ns = watermark_grace_ns
+        self._next_flush_ns = 0
+        self._lots: dict[str, dict[str, Lot]] = {}
+        self._exit_sent: dict[str, tuple[int, int]] = {}  # entry id -> (attempt, sent at)
+        self.last_price: dict[str, float] = {}
+        self.ticks = 0
+        self.bars = 0
+
+    def load_lots(self, lots: Iterable[Lot]) -> None:
+        for lot in lots:
+            self.apply_lot(lot)
+
+    def apply_lot(self, lot: Lot) -> None:
+        by_symbol = self._lots.setdefault(lot.symbol, {})
+        if lot.qty_open > ZERO:
+            by_symbol[lot.entry_order_id] = lot
+        else:
+            by_symbol.pop(lot.entry_order_id, None)
+            self._exit_sent.pop(lot.entry_order_id, None)
+
+    def open_lots(self, symbol: str) -> list[Lot]:
+        return list(self._lots.get(symbol, {}).values())
+
+    def open_lots_all(self) -> list[Lot]:
+        return [lot for by_symbol in self._lots.values() for lot in by_symbol.values()]
+
+    def on_ticks(self, ticks: Iterable[Tick]) -> list[Signal]:
+        """Feed ticks in arrival order. Quiet symbols' bars close when the shard's data time (its
+        newest tick less a grace) passes their end, checked at each new second of data time, so
+        the same tick sequence closes the same bars at the same points however it is batched."""
+        signals: list[Signal] = []
+        add = self._aggregator.add
+        last = self.last_price
+        for tick in ticks:
+            self.ticks += 1
+            if tick.ts_ns >= self._next_flush_ns:
+                signals.extend(self.on_time(tick.ts_ns - self._grace_ns))
+                self._next_flush_ns = (tick.ts_ns // 1_000_000_000 + 1) * 1_000_000_000
+            last[tick.symbol] = tick.price
+            for bar in add(tick):
+                signals.extend(self._on_bar(bar))
+        return signals
+
+    def on_time(self, now_ns: int) -> list[Signal]:
+        """Close every bar that ends at or before `now_ns`."""
+        signals: list[Signal] = []
+        for bar in self._aggregator.flush_until(now_ns):
+            signals.extend(self._on_bar(bar))
+        return signals
+
+    def _on_bar(self, bar: Bar) -> list[Signal]:
+        self.bars += 1
+        signals: list[Signal] = []
+        lots = self._lots.get(bar.symbol)
+        for strategy in self._strategies:
+            if bar.interval_s != strategy.interval_s:
+                continue
+            mine = [lot for lot in lots.values() if lot.strategy == strategy.name] if lots else []
+            signal = strategy.on_bar(bar, mine)
+            if signal is not None:
+                signals.append(signal)
+        if lots and bar.interval_s == self._exit_interval_s:
+            signals.extend(self._exit_signals(bar, list(lots.values())))
+        return signals
+
+    def _exit_signals(self, bar: Bar, lots: list[Lot]) -> list[Signal]:
+        due: list[Lot] = []
+        attempts: dict[str, int] = {}
+        for lot in lots:
+            sent = self._exit_sent.get(lot.entry_order_id)
+            if sent is not None and bar.end_ns - sent[1] < self._exit_retry_ns:
+                continue
+            attempts[lot.entry_order_id] = 0 if sent is None else sent[0] + 1
+            due.append(lot)
+        signals = self._exits.on_bar(bar, due, attempt_of=attempts)
+        for signal in signals:
+            if signal.closes is not None:
+                self._exit_sent[signal.closes] = (attempts[signal.closes], bar.end_ns)
+        return signals

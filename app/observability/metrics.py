@@ -1,0 +1,47 @@
+"""Every Prometheus metric of the platform: trader_<area>_<name>_<unit>, labels bounded."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+TICKS_RECEIVED = Counter(
+    "trader_marketdata_ticks_received_total", "Raw ticks received from the feed"
+)
+TICKS_QUARANTINED = Counter(
+    "trader_marketdata_ticks_quarantined_total", "Ticks refused at the edge", ["reason"]
+)
+TICKS_PUBLISHED = Counter(
+    "trader_bus_ticks_published_total", "Validated ticks published to shard streams"
+)
+TICKS_PROCESSED = Counter(
+    "trader_engine_ticks_processed_total", "Ticks processed by shard engines", ["shard"]
+)
+TICKS_RECORDED = Counter("trader_tickstore_ticks_written_total", "Ticks written to the tick store")
+BARS_CLOSED = Counter("trader_engine_bars_closed_total", "Bars closed", ["interval"])
+SIGNALS_EMITTED = Counter(
+    "trader_engine_signals_emitted_total", "Signals emitted by strategies and exits", ["kind"]
+)
+TICK_TO_SIGNAL = Histogram(
+    "trader_engine_tick_to_signal_seconds",
+    "Time from receiving the tick that closed a bar to publishing its signals",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
+DECISIONS = Counter(
+    "trader_execution_decisions_total", "Signals decided by execution", ["outcome"]
+)
+ORDERS_SUBMITTED = Counter("trader_execution_orders_submitted_total", "Orders sent to the broker")
+ORDER_SUBMIT_ERRORS = Counter(
+    "trader_execution_submit_errors_total", "Broker submit failures", ["kind"]
+)
+FILLS_BOOKED = Counter("trader_execution_fills_booked_total", "Fills booked into the ledger")
+FILLS_DUPLICATE = Counter(
+    "trader_execution_fills_duplicate_total", "Fill reports refused as already booked"
+)
+OPEN_POSITIONS = Gauge("trader_portfolio_open_positions_count", "Open positions")
+REALIZED_PNL = Gauge("trader_portfolio_realized_pnl_dollars", "Realized P&L")
+BUS_REDELIVERIES = Counter(
+    "trader_bus_redeliveries_total", "Stream entries delivered more than once", ["topic"]
+)
+POISON_MESSAGES = Counter(
+    "trader_bus_poison_messages_total", "Entries that could not be decoded", ["topic"]
+)

@@ -1,0 +1,50 @@
+"""The consume loop every stream-reading service shares: decode, handle, ack after the effect."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import msgspec
+import structlog
+
+from app.bus.codec import SchemaMismatch, decode
+from app.observability import metrics
+from app.ports.bus import MessageBus
+
+T = TypeVar("T")
+
+log = structlog.get_logger()
+
+
+async def consume_stream(
+    bus: MessageBus,
+    *,
+    topic: str,
+    group: str,
+    consumer: str,
+    kind: type[T],
+    handle: Callable[[list[T]], Awaitable[None]],
+    stopping: asyncio.Event,
+    count: int = 100,
+) -> None:
+    """Read batches until `stopping` is set and the group has caught up (drain), acking each
+    batch only after `handle` returned. Undecodable entries are counted, logged and acked."""
+    async for deliveries in bus.consume(topic, group=group, consumer=consumer, count=count):
+        if not deliveries:
+            if stopping.is_set():
+                return
+            continue
+        messages: list[T] = []
+        for delivery in deliveries:
+            if delivery.deliveries > 1:
+                metrics.BUS_REDELIVERIES.labels(topic=topic.split(".")[0]).inc()
+            try:
+                messages.append(decode(delivery.payload, kind))
+            except (msgspec.DecodeError, msgspec.ValidationError, SchemaMismatch) as exc:
+                metrics.POISON_MESSAGES.labels(topic=topic.split(".")[0]).inc()
+                log.error("message_rejected", topic=topic, entry=delivery.entry_id, error=str(exc))
+        if messages:
+            await handle(messages)
+        await bus.ack(topic, group, [d.entry_id for d in deliveries])

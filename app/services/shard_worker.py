@@ -1,0 +1,96 @@
+"""Owns one shard: its tick stream in, signals out; keeps the open lots of its symbols."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import structlog
+
+from app.bus.codec import encode
+from app.bus.topics import LOTS, SIGNALS, shard_of, ticks_topic
+from app.domain.market import TickBatch
+from app.domain.position import Lot
+from app.engine.shard import ShardEngine
+from app.observability import metrics
+from app.ports.bus import MessageBus
+from app.ports.ledger import Ledger
+from app.services.consumer import consume_stream
+
+log = structlog.get_logger()
+
+
+class ShardWorker:
+    def __init__(
+        self,
+        *,
+        shard_id: int,
+        shard_count: int,
+        engine: ShardEngine,
+        bus: MessageBus,
+        ledger: Ledger,
+        consumer: str,
+    ) -> None:
+        self.name = f"shard_worker.{shard_id}"
+        self._shard_id = shard_id
+        self._shard_count = shard_count
+        self.engine = engine
+        self._bus = bus
+        self._ledger = ledger
+        self._consumer = consumer
+        self._stopping = asyncio.Event()
+        self.signals = 0
+        self._shard_label = str(shard_id)
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    def _mine(self, lot: Lot) -> bool:
+        return shard_of(lot.symbol, self._shard_count) == self._shard_id
+
+    async def run(self) -> None:
+        self.engine.load_lots(lot for lot in await self._ledger.open_lots() if self._mine(lot))
+        log.info("shard_started", shard=self._shard_id, lots=len(self.engine.open_lots_all()))
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(
+                consume_stream(
+                    self._bus,
+                    topic=ticks_topic(self._shard_id),
+                    group="shard",
+                    consumer=self._consumer,
+                    kind=TickBatch,
+                    handle=self._on_batches,
+                    stopping=self._stopping,
+                )
+            )
+            tasks.create_task(
+                consume_stream(
+                    self._bus,
+                    topic=LOTS,
+                    group=f"shard.{self._shard_id}",
+                    consumer=self._consumer,
+                    kind=Lot,
+                    handle=self._on_lots,
+                    stopping=self._stopping,
+                )
+            )
+
+    async def _on_batches(self, batches: list[TickBatch]) -> None:
+        started = time.perf_counter()
+        before_ticks, before_bars = self.engine.ticks, self.engine.bars
+        signals = []
+        for batch in batches:
+            signals.extend(self.engine.on_ticks(batch.ticks))
+        for signal in signals:
+            await self._bus.publish(SIGNALS, encode(signal))
+            metrics.SIGNALS_EMITTED.labels(kind=signal.kind.value).inc()
+        if signals:
+            metrics.TICK_TO_SIGNAL.observe(time.perf_counter() - started)
+        self.signals += len(signals)
+        metrics.TICKS_PROCESSED.labels(shard=self._shard_label).inc(self.engine.ticks - before_ticks)
+        metrics.BARS_CLOSED.labels(interval="any").inc(self.engine.bars - before_bars)
+
+    async def _on_lots(self, lots: list[Lot]) -> None:
+        for lot in lots:
+            if self._mine(lot):
+                self.engine.apply_lot(lot)

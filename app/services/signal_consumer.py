@@ -1,0 +1,231 @@
+"""Signals in -> decision and order intent committed -> broker; broker reports -> booked fills.
+
+Every change to an order or the book is computed by the pure ExecutionEngine on copies,
+persisted, and only then installed in memory, under one lock so the submit path and the report
+path never interleave a read-modify-write of the same order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import structlog
+
+from app.bus.codec import encode
+from app.bus.topics import LOTS, SIGNALS
+from app.domain.execution import ExecutionReport
+from app.domain.order import Order, OrderStatus
+from app.domain.signal import Signal
+from app.engine.execution import ExecutionEngine, ReportOutcome
+from app.observability import metrics
+from app.ports.broker import (
+    Broker,
+    BrokerOrder,
+    BrokerUnavailable,
+    OrderRejected,
+    TransientBrokerError,
+)
+from app.ports.bus import MessageBus
+from app.ports.clock import Clock
+from app.ports.ledger import Ledger
+from app.services.consumer import consume_stream
+
+log = structlog.get_logger()
+
+_NOT_YET_AT_VENUE = frozenset({OrderStatus.PENDING_NEW, OrderStatus.SUBMITTED, OrderStatus.UNKNOWN})
+_SYNCABLE = frozenset(
+    {OrderStatus.ACCEPTED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+
+
+class SignalConsumer:
+    name = "signal_consumer"
+
+    def __init__(
+        self,
+        *,
+        engine: ExecutionEngine,
+        ledger: Ledger,
+        broker: Broker,
+        bus: MessageBus,
+        clock: Clock,
+        consumer: str,
+        submit_timeout_s: float = 5.0,
+        settle_s: float = 1.0,
+        resolve_every_s: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self._ledger = ledger
+        self._broker = broker
+        self._bus = bus
+        self._clock = clock
+        self._consumer = consumer
+        self._submit_timeout_s = submit_timeout_s
+        self._settle_s = settle_s
+        self._resolve_every_s = resolve_every_s
+        self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+        self.ready = asyncio.Event()
+        self.decisions = 0
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        await self._recover()
+        self.ready.set()
+        async with asyncio.TaskGroup() as tasks:
+            reports = tasks.create_task(self._reports_loop())
+            resolver = tasks.create_task(self._resolve_loop())
+            await consume_stream(
+                self._bus,
+                topic=SIGNALS,
+                group="execution",
+                consumer=self._consumer,
+                kind=Signal,
+                handle=self._on_signals,
+                stopping=self._stopping,
+                count=50,
+            )
+            await self._settle()
+            reports.cancel()
+            resolver.cancel()
+
+    # startup -------------------------------------------------------------------------------
+    async def _recover(self) -> None:
+        """Reload the book, then make every open order agree with the venue before trading."""
+        open_orders = await self._ledger.open_orders()
+        self.engine.portfolio.load(
+            lots=await self._ledger.open_lots(), positions=await self._ledger.positions()
+        )
+        self.engine.load(open_orders)
+        for order in open_orders:
+            await self._reconcile(order, await self._broker.order_by_client_id(order.client_order_id))
+        log.info(
+            "execution_recovered",
+            open_orders=len(open_orders),
+            open_lots=sum(1 for lot in self.engine.portfolio.lots.values() if lot.qty_open > 0),
+        )
+
+    async def _reconcile(self, order: Order, seen: BrokerOrder | None) -> None:
+        now = self._clock.now_ns()
+        if seen is not None:
+            if seen.status in _SYNCABLE:
+                await self._set_status(order.client_order_id, seen.status, "reconciled with venue")
+            return
+        if order.status in _NOT_YET_AT_VENUE and (order.expires_ns or 0) > now:
+            await self._submit(order)
+            return
+        final = OrderStatus.EXPIRED if order.status in _NOT_YET_AT_VENUE else OrderStatus.CANCELED
+        await self._set_status(order.client_order_id, final, "not at the venue on recovery")
+
+    # signals -------------------------------------------------------------------------------
+    async def _on_signals(self, signals: list[Signal]) -> None:
+        ordered = sorted(signals, key=lambda s: (s.ts_ns, -s.priority))
+        for signal in ordered:
+            order = await self._decide(signal)
+            if order is not None:
+                await self._submit(order)
+
+    async def _decide(self, signal: Signal) -> Order | None:
+        async with self._lock:
+            decision, order = self.engine.decide(signal, now_ns=self._clock.now_ns())
+            recorded = await self._ledger.record_decision(signal, decision, order)
+            self.decisions += 1
+            if not recorded:
+                if order is not None:
+                    self.engine.forget(order)
+                log.info("signal_already_decided", key=signal.dedup_key)
+                return None
+            metrics.DECISIONS.labels(outcome="approved" if decision.approved else "rejected").inc()
+            if order is None:
+                log.info("signal_rejected", strategy=signal.strategy, symbol=signal.symbol,
+                         reason=decision.reason)
+                return None
+            self.engine.track(order)
+            return order
+
+    async def _submit(self, order: Order) -> None:
+        try:
+            await asyncio.wait_for(self._broker.submit(order), self._submit_timeout_s)
+        except OrderRejected as exc:
+            metrics.ORDER_SUBMIT_ERRORS.labels(kind="rejected").inc()
+            await self._set_status(order.client_order_id, OrderStatus.REJECTED, str(exc))
+        except (TransientBrokerError, BrokerUnavailable, TimeoutError) as exc:
+            metrics.ORDER_SUBMIT_ERRORS.labels(kind="unknown").inc()
+            log.warning("order_submit_ambiguous", order=order.client_order_id, error=repr(exc))
+            await self._set_status(order.client_order_id, OrderStatus.UNKNOWN, repr(exc))
+        else:
+            metrics.ORDER_SUBMITTED.inc()
+            await self._set_status(order.client_order_id, OrderStatus.SUBMITTED)
+
+    async def _set_status(self, client_order_id: str, status: OrderStatus, reason: str = "") -> None:
+        async with self._lock:
+            current = self.engine.orders.get(client_order_id)
+            if current is None or current.status is status or not current.can_transition(status):
+                return
+            updated = replace(current)
+            updated.transition(status, now_ns=self._clock.now_ns(), reason=reason)
+            await self._ledger.update_order(updated)
+            self.engine.commit_order(updated)
+
+    # reports -------------------------------------------------------------------------------
+    async def _reports_loop(self) -> None:
+        async for report in self._broker.reports():
+            await self._on_report(report)
+
+    async def _on_report(self, report: ExecutionReport) -> None:
+        async with self._lock:
+            effect = self.engine.on_report(report)
+            match effect.outcome:
+                case ReportOutcome.FILL:
+                    assert effect.fill_effect is not None
+                    fx = effect.fill_effect
+                    booked = await self._ledger.book_fill(
+                        fx.fill, order=fx.order, lot=fx.lot, position=fx.position, trade=fx.trade
+                    )
+                    if not booked:
+                        self.engine.mark_seen(fx.fill.execution_id)
+                        metrics.FILLS_DUPLICATE.inc()
+                        return
+                    self.engine.commit_fill(fx)
+                    metrics.FILLS_BOOKED.inc()
+                    metrics.REALIZED_PNL.set(float(self.engine.portfolio.realized()))
+                    metrics.OPEN_POSITIONS.set(self.engine.portfolio.open_position_count())
+                    await self._bus.publish(LOTS, encode(fx.lot))
+                case ReportOutcome.ORDER_UPDATED:
+                    assert effect.order is not None
+                    await self._ledger.update_order(effect.order)
+                    self.engine.commit_order(effect.order)
+                case ReportOutcome.DUPLICATE_FILL:
+                    metrics.FILLS_DUPLICATE.inc()
+                case ReportOutcome.UNKNOWN_ORDER:
+                    log.warning("report_for_unknown_order", order=report.client_order_id,
+                                kind=report.kind.value)
+                case ReportOutcome.IGNORED:
+                    pass
+
+    # ambiguity -----------------------------------------------------------------------------
+    async def _resolve_loop(self) -> None:
+        """An UNKNOWN order is resolved by looking it up at the venue, never by resubmitting."""
+        while True:
+            await asyncio.sleep(self._resolve_every_s)
+            unknown = [o for o in self.engine.orders.values() if o.status is OrderStatus.UNKNOWN]
+            for order in unknown:
+                seen = await self._broker.order_by_client_id(order.client_order_id)
+                if seen is not None:
+                    target = OrderStatus.ACCEPTED if seen.status not in _SYNCABLE else seen.status
+                    await self._set_status(order.client_order_id, target, "resolved by lookup")
+                elif (order.expires_ns or 0) <= self._clock.now_ns():
+                    await self._set_status(
+                        order.client_order_id, OrderStatus.EXPIRED, "never reached the venue"
+                    )
+
+    async def _settle(self) -> None:
+        """On stop, give orders in flight a moment to be acknowledged; the rest stay persisted."""
+        deadline = asyncio.get_running_loop().time() + self._settle_s
+        while asyncio.get_running_loop().time() < deadline:
+            if not any(o.status in _NOT_YET_AT_VENUE for o in self.engine.orders.values()):
+                return
+            await asyncio.sleep(0.05)

@@ -1,0 +1,51 @@
+"""Feeds the simulated venue the market data it matches against (composed only for the sim venue)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+from app.bus.topics import ticks_topic
+from app.domain.market import TickBatch
+from app.ports.bus import MessageBus
+from app.services.consumer import consume_stream
+
+
+class MarketDrivenVenue(Protocol):
+    async def on_batch(self, batch: TickBatch) -> None: ...
+
+
+class VenueFeeder:
+    name = "venue_feeder"
+
+    def __init__(
+        self, *, venue: MarketDrivenVenue, bus: MessageBus, shard_count: int, consumer: str
+    ) -> None:
+        self._venue = venue
+        self._bus = bus
+        self._shard_count = shard_count
+        self._consumer = consumer
+        self._stopping = asyncio.Event()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as tasks:
+            for shard in range(self._shard_count):
+                tasks.create_task(
+                    consume_stream(
+                        self._bus,
+                        topic=ticks_topic(shard),
+                        group="venue",
+                        consumer=self._consumer,
+                        kind=TickBatch,
+                        handle=self._feed,
+                        stopping=self._stopping,
+                        count=500,
+                    )
+                )
+
+    async def _feed(self, batches: list[TickBatch]) -> None:
+        for batch in batches:
+            await self._venue.on_batch(batch)

@@ -1,0 +1,126 @@
+"""Settings: the only reader of the environment. Parsed once, at the entrypoint."""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Mode(enum.StrEnum):
+    MONOLITH = "monolith"
+    SHARDED = "sharded"
+
+
+class Venue(enum.StrEnum):
+    SIM = "sim"
+    ALPACA = "alpaca"
+    IBKR = "ibkr"
+
+
+class Account(enum.StrEnum):
+    PAPER = "paper"
+    LIVE = "live"
+
+
+class FeedKind(enum.StrEnum):
+    SYNTHETIC = "synthetic"
+    REPLAY = "replay"
+
+
+class LogFormat(enum.StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RiskSettings(_Section):
+    starting_cash: Decimal = Field(default=Decimal("100000"), gt=0)
+    risk_per_trade_pct: Decimal = Field(default=Decimal("0.5"), gt=0, le=10)
+    max_position_value: Decimal = Field(default=Decimal("10000"), gt=0)
+    max_exposure: Decimal = Field(default=Decimal("50000"), gt=0)
+    max_open_positions: int = Field(default=10, ge=1)
+
+
+class SimSettings(_Section):
+    latency_ms: int = Field(default=50, ge=0)
+    slippage_bps: Decimal = Field(default=Decimal("5"), ge=0)
+    participation: Decimal = Field(default=Decimal("0.25"), gt=0, le=1)
+    buying_power_multiplier: Decimal = Field(default=Decimal("4"), ge=1)
+    fee_per_share: Decimal = Field(default=Decimal("0"), ge=0)
+
+
+class SyntheticSettings(_Section):
+    seed: int = 7
+    symbols: int = Field(default=200, ge=1, le=5000)
+    speed: float = Field(default=1.0, gt=0, le=1000)
+    session_date: str | None = Field(
+        default=None, description="YYYY-MM-DD to simulate; default: the latest trading day"
+    )
+
+
+class AlpacaSettings(_Section):
+    key_id: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    base_url: str = "https://paper-api.alpaca.markets"
+    data_feed: str = Field(default="iex", pattern="^(iex|sip)$")
+
+
+class IbkrSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=4002, ge=1, le=65535)
+    client_id: int = 1
+
+
+class Settings(BaseSettings):
+    """Every knob of the platform; environment variables are TRADER_<NAME>, sections TRADER_RISK__X."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRADER_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
+
+    mode: Mode = Mode.MONOLITH
+    venue: Venue = Venue.SIM
+    account: Account = Account.PAPER
+    feed: FeedKind = FeedKind.SYNTHETIC
+    shard_count: int = Field(default=1, ge=1, le=256)
+    shard_id: int | None = Field(default=None, ge=0)
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    questdb_url: str | None = None
+    log_format: LogFormat = LogFormat.CONSOLE
+    log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    strategy_interval_s: int = Field(default=60, ge=1)
+    order_ttl_s: int = Field(default=30, ge=1)
+    migrate_on_start: bool = True
+    jwt_secret: SecretStr | None = None
+    telegram_token: SecretStr | None = None
+    risk: RiskSettings = RiskSettings()
+    sim: SimSettings = SimSettings()
+    synthetic: SyntheticSettings = SyntheticSettings()
+    alpaca: AlpacaSettings = AlpacaSettings()
+    ibkr: IbkrSettings = IbkrSettings()
+
+    @model_validator(mode="after")
+    def _check_shard(self) -> Settings:
+        if self.shard_id is not None and self.shard_id >= self.shard_count:
+            raise ValueError(f"shard_id {self.shard_id} must be below shard_count {self.shard_count}")
+        return self
+
+    @property
+    def ledger_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'trader.db').resolve()}"
+
+    @property
+    def tick_dir(self) -> Path:
+        return self.data_dir / "ticks"

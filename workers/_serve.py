@@ -1,0 +1,65 @@
+"""Owns the event loop of a worker process: signal handling, running services, graceful drain."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from app.bootstrap import Runtime
+from app.ports.service import Service
+
+log = structlog.get_logger()
+
+DRAIN_TIMEOUT_S = 15.0
+
+
+async def serve(
+    runtime: Runtime,
+    *,
+    duration_s: float | None = None,
+    on_tick: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Run every service until SIGINT/SIGTERM, the duration, or the feed ends; then drain the
+    stages in order (inputs first) so nothing taken in is left half-done."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            running = {
+                service.name: (service, tasks.create_task(service.run(), name=service.name))
+                for stage in runtime.stages
+                for service in stage
+            }
+            first_stage = [running[s.name][1] for s in runtime.stages[0]]
+            ended = asyncio.ensure_future(asyncio.wait(first_stage))
+            deadline = None if duration_s is None else loop.time() + duration_s
+            while not stop.is_set() and not ended.done():
+                if deadline is not None and loop.time() >= deadline:
+                    break
+                if on_tick is not None:
+                    await on_tick()
+                await asyncio.wait([ended], timeout=0.25)
+            ended.cancel()
+            log.info("draining", reason="signal" if stop.is_set() else "duration or end of feed")
+            for stage in runtime.stages:
+                await _drain(stage, [running[s.name][1] for s in stage])
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await runtime.close()
+
+
+async def _drain(stage: list[Service], tasks: list[asyncio.Task[None]]) -> None:
+    for service in stage:
+        service.request_stop()
+    _, pending = await asyncio.wait(tasks, timeout=DRAIN_TIMEOUT_S)
+    for task in pending:
+        log.warning("drain_timed_out", service=task.get_name())
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending)
