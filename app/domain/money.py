@@ -18,7 +18,7 @@ class InvalidPrice(ValueError):
 
 def to_decimal(value: str | int | Decimal) -> Decimal:
     """Make a Decimal from a string, an int or a Decimal; floats are refused on purpose."""
-    if isinstance(value, float):  # type: ignore[unreachable]
+    if isinstance(value, float):
         raise TypeError("floats are not money: use price_from_float at the edge")
     try:
         result = Decimal(value)
