@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import enum
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from app.brokers.sim.broker import SimBroker
 from app.brokers.sim.fill_model import FillModel
@@ -106,7 +105,9 @@ def _parse_day(text: str) -> datetime.date:
 def build_feed(settings: Settings, *, clock: Clock, start_ns: int, end_ns: int) -> MarketDataFeed:
     match settings.feed:
         case FeedKind.SYNTHETIC:
-            config = SyntheticConfig(seed=settings.synthetic.seed, symbols=settings.synthetic.symbols)
+            config = SyntheticConfig(
+                seed=settings.synthetic.seed, symbols=settings.synthetic.symbols
+            )
             return SyntheticFeed(SyntheticTape(config, start_ns=start_ns), clock, end_ns=end_ns)
         case FeedKind.REPLAY:
             store = ParquetTickStore(settings.tick_dir)
@@ -122,7 +123,9 @@ async def build_broker(
             positions = await ledger.positions()
             lots = await ledger.open_lots()
             cash = settings.risk.starting_cash + sum((p.realized_pnl for p in positions), ZERO)
-            cash -= sum((lot.qty_open * lot.avg_price * lot.side.sign + lot.fees for lot in lots), ZERO)
+            cash -= sum(
+                (lot.qty_open * lot.avg_price * lot.side.sign + lot.fees for lot in lots), ZERO
+            )
             sim = settings.sim
             venue = SimVenue(
                 VenueConfig(
@@ -146,7 +149,8 @@ async def build_broker(
             return broker, [feeder]
         case Venue.ALPACA | Venue.IBKR:
             raise ConfigurationError(
-                f"venue {settings.venue.value!r} is not available in this build; use TRADER_VENUE=sim"
+                f"venue {settings.venue.value!r} is not available in this build; "
+                "use TRADER_VENUE=sim"
             )
 
 
@@ -198,7 +202,10 @@ async def _build_monolith(settings: Settings) -> Runtime:
             )
         ),
         risk=RiskChain(
-            [MaxOpenPositionsRule(limit=risk.max_open_positions), MaxExposureRule(limit=risk.max_exposure)]
+            [
+                MaxOpenPositionsRule(limit=risk.max_open_positions),
+                MaxExposureRule(limit=risk.max_exposure),
+            ]
         ),
         order_ttl_ns=settings.order_ttl_s * 1_000_000_000,
     )
@@ -215,7 +222,9 @@ async def _build_monolith(settings: Settings) -> Runtime:
     second: list[Service] = [*shards, *venue_services]
     if settings.feed is FeedKind.SYNTHETIC:
         store = ParquetTickStore(settings.tick_dir)
-        second.append(TickRecorder(store=store, bus=bus, shard_count=shard_count, consumer="monolith"))
+        second.append(
+            TickRecorder(store=store, bus=bus, shard_count=shard_count, consumer="monolith")
+        )
     return Runtime(
         stages=[[router], second, [consumer]],
         ledger=ledger,

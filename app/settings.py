@@ -79,7 +79,7 @@ class IbkrSettings(_Section):
 
 
 class Settings(BaseSettings):
-    """Every knob of the platform; environment variables are TRADER_<NAME>, sections TRADER_RISK__X."""
+    """Every knob of the platform: environment TRADER_<NAME>, sections TRADER_RISK__X."""
 
     model_config = SettingsConfigDict(
         env_prefix="TRADER_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -112,7 +112,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_shard(self) -> Settings:
         if self.shard_id is not None and self.shard_id >= self.shard_count:
-            raise ValueError(f"shard_id {self.shard_id} must be below shard_count {self.shard_count}")
+            raise ValueError(
+                f"shard_id {self.shard_id} must be below shard_count {self.shard_count}"
+            )
         return self
 
     @property

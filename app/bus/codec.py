@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
@@ -29,9 +28,14 @@ def encode(message: Any) -> bytes:
     return _encoder.encode(_Envelope(v=SCHEMA_VERSION, body=msgspec.Raw(_encoder.encode(message))))
 
 
-@cache
+_decoders: dict[type[Any], msgspec.msgpack.Decoder[Any]] = {}
+
+
 def _decoder(kind: type[Any]) -> msgspec.msgpack.Decoder[Any]:
-    return msgspec.msgpack.Decoder(kind)
+    found = _decoders.get(kind)
+    if found is None:
+        found = _decoders[kind] = msgspec.msgpack.Decoder(kind)
+    return found
 
 
 def decode(payload: bytes, kind: type[T]) -> T:

@@ -70,7 +70,9 @@ class InProcessBus:
         state = self._group(stream, group)
         mine = [seq for seq, owner in state.pending.items() if owner == consumer]
         if mine:
-            yield [Delivery(topic, str(s), stream.entries[s], 2) for s in mine if s in stream.entries]
+            yield [
+                Delivery(topic, str(s), stream.entries[s], 2) for s in mine if s in stream.entries
+            ]
         while not self._closed:
             waiter = stream.arrived
             batch: list[Delivery] = []

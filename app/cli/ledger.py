@@ -59,11 +59,30 @@ def orders(
             rows = await ledger.recent_orders(limit)
         finally:
             await ledger.close()
-        table = Table("client order id", "strategy", "symbol", "side", "qty", "filled", "avg",
-                      "status", "reason", title="orders")
+        table = Table(
+            "client order id",
+            "strategy",
+            "symbol",
+            "side",
+            "qty",
+            "filled",
+            "avg",
+            "status",
+            "reason",
+            title="orders",
+        )
         for o in rows:
-            table.add_row(o.client_order_id, o.strategy, o.symbol, o.side.value, str(o.qty),
-                          str(o.filled_qty), str(o.avg_fill_price or ""), o.status.value, o.reason)
+            table.add_row(
+                o.client_order_id,
+                o.strategy,
+                o.symbol,
+                o.side.value,
+                str(o.qty),
+                str(o.filled_qty),
+                str(o.avg_fill_price or ""),
+                o.status.value,
+                o.reason,
+            )
         Console().print(table)
 
     asyncio.run(show())

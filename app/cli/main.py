@@ -7,8 +7,13 @@ import typer
 from app.cli import ledger
 from app.cli.run import run
 
-app = typer.Typer(help="Self-hosted algorithmic trading cluster for US stocks", no_args_is_help=True)
+app = typer.Typer(
+    help="Self-hosted algorithmic trading cluster for US stocks", no_args_is_help=True
+)
 app.command()(run)
 app.add_typer(ledger.db, name="db")
 app.command()(ledger.positions)
 app.command()(ledger.orders)
+
+if __name__ == "__main__":
+    app()

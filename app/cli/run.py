@@ -63,13 +63,20 @@ async def _session(settings: Settings, *, duration: float | None, json_output: b
 
 def run(
     duration: Annotated[
-        float | None, typer.Option(min=0.1, help="Stop after this many seconds (default: until the session ends or Ctrl-C)")
+        float | None,
+        typer.Option(
+            min=0.1, help="Stop after this many seconds (default: until the session ends or Ctrl-C)"
+        ),
     ] = None,
     feed: Annotated[FeedKind | None, typer.Option(help="Market data source")] = None,
-    speed: Annotated[float | None, typer.Option(min=0.01, max=1000, help="Market seconds per real second")] = None,
+    speed: Annotated[
+        float | None, typer.Option(min=0.01, max=1000, help="Market seconds per real second")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the synthetic tape")] = None,
     role: Annotated[Role, typer.Option(help="Process role")] = Role.MONOLITH,
-    json_output: Annotated[bool, typer.Option("--json", help="Print a JSON summary at the end")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary at the end")
+    ] = False,
 ) -> None:
     """Run a paper trading session (monolith on embedded defaults unless configured otherwise)."""
     base = Settings()

@@ -22,7 +22,9 @@ class SequentialIds:
         return f"{prefix}-{self._namespace}-{next(self._counter):012d}"
 
 
-def signal_dedup_key(*, strategy: str, symbol: str, side: str, bar_ts_ns: int, tag: str = "") -> str:
+def signal_dedup_key(
+    *, strategy: str, symbol: str, side: str, bar_ts_ns: int, tag: str = ""
+) -> str:
     """One signal per strategy, symbol, side and bar: a replay of it yields the same key."""
     return f"{strategy}|{symbol}|{side}|{bar_ts_ns}|{tag}"
 

@@ -34,7 +34,9 @@ class Lot:
         if fill.side is not self.side:
             raise LotMismatch(f"entry fill side {fill.side} on a {self.side} lot")
         total = self.qty_filled + fill.qty
-        self.avg_price = to_avg_price((self.avg_price * self.qty_filled + fill.price * fill.qty) / total)
+        self.avg_price = to_avg_price(
+            (self.avg_price * self.qty_filled + fill.price * fill.qty) / total
+        )
         self.qty_filled = total
         self.qty_open += fill.qty
         self.fees += fill.fee

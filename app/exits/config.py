@@ -15,7 +15,7 @@ class ExitReason(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ExitConfig:
-    """Percent stop and target from the entry price, a maximum hold, and flattening before the close."""
+    """Percent stop and target from the entry, a maximum hold, and flattening before the close."""
 
     stop_pct: float = 3.0
     target_pct: float = 6.0

@@ -47,7 +47,9 @@ class ExitEngine:
                 return ExitReason.SESSION_END
         return None
 
-    def on_bar(self, bar: Bar, lots: Sequence[Lot], *, attempt_of: Mapping[str, int]) -> list[Signal]:
+    def on_bar(
+        self, bar: Bar, lots: Sequence[Lot], *, attempt_of: Mapping[str, int]
+    ) -> list[Signal]:
         """Exit signals for the lots this bar says to leave; `attempt_of` numbers retries."""
         signals: list[Signal] = []
         for lot in lots:

@@ -56,7 +56,8 @@ class BrokerUnavailable(BrokerError):
 
 class Broker(Protocol):
     async def submit(self, order: Order) -> None:
-        """Send a new order; raises OrderRejected, or TransientBrokerError when the outcome is unknown."""
+        """Send a new order; raises OrderRejected, or TransientBrokerError when the outcome
+        is unknown."""
         ...
 
     async def cancel(self, client_order_id: str) -> None: ...

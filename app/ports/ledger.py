@@ -4,11 +4,37 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import msgspec
+
 from app.domain.decision import Decision
 from app.domain.execution import Fill
-from app.domain.order import Order
+from app.domain.order import Order, OrderStatus
 from app.domain.position import Lot, Position, Trade
 from app.domain.signal import Signal
+
+
+class StaleOrderUpdateError(Exception):
+    """An update would move a stored order backwards; the stored row was left as it is.
+
+    The writer holds an outdated copy of the order: reload it with `get_order` and re-apply.
+    """
+
+    def __init__(
+        self, client_order_id: str, *, stored: OrderStatus, attempted: OrderStatus
+    ) -> None:
+        super().__init__(
+            f"refused to write {client_order_id} as {attempted}: the stored order is {stored}"
+        )
+        self.client_order_id = client_order_id
+        self.stored = stored
+        self.attempted = attempted
+
+
+class LedgerCounts(msgspec.Struct, frozen=True):
+    signals: int
+    orders: int
+    fills: int
+    trades: int
 
 
 class Ledger(Protocol):
@@ -26,7 +52,9 @@ class Ledger(Protocol):
         """Commit a new order row; False when its client_order_id already exists."""
         ...
 
-    async def record_decision(self, signal: Signal, decision: Decision, order: Order | None) -> bool:
+    async def record_decision(
+        self, signal: Signal, decision: Decision, order: Order | None
+    ) -> bool:
         """In one transaction: the signal with its decision and, when approved, the order intent.
         False (nothing written) when the signal's dedup key is already recorded."""
         ...
@@ -54,6 +82,4 @@ class Ledger(Protocol):
 
     async def trades(self, limit: int) -> list[Trade]: ...
 
-    async def fill_count(self) -> int: ...
-
-    async def signal_count(self) -> int: ...
+    async def counts(self) -> LedgerCounts: ...

@@ -47,6 +47,7 @@ class Verdict:
 
 
 class RiskRule(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def check(self, intent: OrderIntent, view: RiskView) -> Verdict: ...

@@ -15,7 +15,9 @@ class SizingConfig:
 
     def __post_init__(self) -> None:
         if not ZERO < self.risk_per_trade_pct <= Decimal("100"):
-            raise ValueError(f"risk_per_trade_pct must be in (0, 100], got {self.risk_per_trade_pct}")
+            raise ValueError(
+                f"risk_per_trade_pct must be in (0, 100], got {self.risk_per_trade_pct}"
+            )
         if self.max_position_value <= ZERO:
             raise ValueError("max_position_value must be positive")
 
@@ -25,7 +27,7 @@ class FixedFractionalSizer:
         self._config = config
 
     def size(self, *, equity: Decimal, entry: Decimal, stop: Decimal) -> Decimal:
-        """Whole shares such that hitting the stop loses at most risk% of equity, capped by value."""
+        """Whole shares so that hitting the stop loses at most risk% of equity, capped by value."""
         per_share_risk = abs(entry - stop)
         if per_share_risk <= ZERO or entry <= ZERO or equity <= ZERO:
             return ZERO

@@ -87,7 +87,9 @@ class ShardWorker:
         if signals:
             metrics.TICK_TO_SIGNAL.observe(time.perf_counter() - started)
         self.signals += len(signals)
-        metrics.TICKS_PROCESSED.labels(shard=self._shard_label).inc(self.engine.ticks - before_ticks)
+        metrics.TICKS_PROCESSED.labels(shard=self._shard_label).inc(
+            self.engine.ticks - before_ticks
+        )
         metrics.BARS_CLOSED.labels(interval="any").inc(self.engine.bars - before_bars)
 
     async def _on_lots(self, lots: list[Lot]) -> None:

@@ -28,7 +28,7 @@ from app.ports.broker import (
 )
 from app.ports.bus import MessageBus
 from app.ports.clock import Clock
-from app.ports.ledger import Ledger
+from app.ports.ledger import Ledger, StaleOrderUpdateError
 from app.services.consumer import consume_stream
 
 log = structlog.get_logger()
@@ -101,7 +101,9 @@ class SignalConsumer:
         )
         self.engine.load(open_orders)
         for order in open_orders:
-            await self._reconcile(order, await self._broker.order_by_client_id(order.client_order_id))
+            await self._reconcile(
+                order, await self._broker.order_by_client_id(order.client_order_id)
+            )
         log.info(
             "execution_recovered",
             open_orders=len(open_orders),
@@ -140,8 +142,12 @@ class SignalConsumer:
                 return None
             metrics.DECISIONS.labels(outcome="approved" if decision.approved else "rejected").inc()
             if order is None:
-                log.info("signal_rejected", strategy=signal.strategy, symbol=signal.symbol,
-                         reason=decision.reason)
+                log.info(
+                    "signal_rejected",
+                    strategy=signal.strategy,
+                    symbol=signal.symbol,
+                    reason=decision.reason,
+                )
                 return None
             self.engine.track(order)
             return order
@@ -157,18 +163,31 @@ class SignalConsumer:
             log.warning("order_submit_ambiguous", order=order.client_order_id, error=repr(exc))
             await self._set_status(order.client_order_id, OrderStatus.UNKNOWN, repr(exc))
         else:
-            metrics.ORDER_SUBMITTED.inc()
+            metrics.ORDERS_SUBMITTED.inc()
             await self._set_status(order.client_order_id, OrderStatus.SUBMITTED)
 
-    async def _set_status(self, client_order_id: str, status: OrderStatus, reason: str = "") -> None:
+    async def _set_status(
+        self, client_order_id: str, status: OrderStatus, reason: str = ""
+    ) -> None:
         async with self._lock:
             current = self.engine.orders.get(client_order_id)
             if current is None or current.status is status or not current.can_transition(status):
                 return
             updated = replace(current)
             updated.transition(status, now_ns=self._clock.now_ns(), reason=reason)
-            await self._ledger.update_order(updated)
+            try:
+                await self._ledger.update_order(updated)
+            except StaleOrderUpdateError:
+                await self._reload(client_order_id)
+                return
             self.engine.commit_order(updated)
+
+    async def _reload(self, client_order_id: str) -> None:
+        """The ledger holds a newer state than memory (another writer got there first): adopt it."""
+        stored = await self._ledger.get_order(client_order_id)
+        log.warning("order_reloaded", order=client_order_id, status=stored and stored.status)
+        if stored is not None:
+            self.engine.commit_order(stored)
 
     # reports -------------------------------------------------------------------------------
     async def _reports_loop(self) -> None:
@@ -177,34 +196,42 @@ class SignalConsumer:
 
     async def _on_report(self, report: ExecutionReport) -> None:
         async with self._lock:
-            effect = self.engine.on_report(report)
-            match effect.outcome:
-                case ReportOutcome.FILL:
-                    assert effect.fill_effect is not None
-                    fx = effect.fill_effect
-                    booked = await self._ledger.book_fill(
-                        fx.fill, order=fx.order, lot=fx.lot, position=fx.position, trade=fx.trade
-                    )
-                    if not booked:
-                        self.engine.mark_seen(fx.fill.execution_id)
-                        metrics.FILLS_DUPLICATE.inc()
-                        return
-                    self.engine.commit_fill(fx)
-                    metrics.FILLS_BOOKED.inc()
-                    metrics.REALIZED_PNL.set(float(self.engine.portfolio.realized()))
-                    metrics.OPEN_POSITIONS.set(self.engine.portfolio.open_position_count())
-                    await self._bus.publish(LOTS, encode(fx.lot))
-                case ReportOutcome.ORDER_UPDATED:
-                    assert effect.order is not None
-                    await self._ledger.update_order(effect.order)
-                    self.engine.commit_order(effect.order)
-                case ReportOutcome.DUPLICATE_FILL:
+            try:
+                await self._apply_report(report)
+            except StaleOrderUpdateError:
+                await self._reload(report.client_order_id)
+                await self._apply_report(report)
+
+    async def _apply_report(self, report: ExecutionReport) -> None:
+        effect = self.engine.on_report(report)
+        match effect.outcome:
+            case ReportOutcome.FILL:
+                assert effect.fill_effect is not None
+                fx = effect.fill_effect
+                booked = await self._ledger.book_fill(
+                    fx.fill, order=fx.order, lot=fx.lot, position=fx.position, trade=fx.trade
+                )
+                if not booked:
+                    self.engine.mark_seen(fx.fill.execution_id)
                     metrics.FILLS_DUPLICATE.inc()
-                case ReportOutcome.UNKNOWN_ORDER:
-                    log.warning("report_for_unknown_order", order=report.client_order_id,
-                                kind=report.kind.value)
-                case ReportOutcome.IGNORED:
-                    pass
+                    return
+                self.engine.commit_fill(fx)
+                metrics.FILLS_BOOKED.inc()
+                metrics.REALIZED_PNL.set(float(self.engine.portfolio.realized()))
+                metrics.OPEN_POSITIONS.set(self.engine.portfolio.open_position_count())
+                await self._bus.publish(LOTS, encode(fx.lot))
+            case ReportOutcome.ORDER_UPDATED:
+                assert effect.order is not None
+                await self._ledger.update_order(effect.order)
+                self.engine.commit_order(effect.order)
+            case ReportOutcome.DUPLICATE_FILL:
+                metrics.FILLS_DUPLICATE.inc()
+            case ReportOutcome.UNKNOWN_ORDER:
+                log.warning(
+                    "report_for_unknown_order", order=report.client_order_id, kind=report.kind.value
+                )
+            case ReportOutcome.IGNORED:
+                pass
 
     # ambiguity -----------------------------------------------------------------------------
     async def _resolve_loop(self) -> None:

@@ -1,4 +1,4 @@
-"""Feeds the simulated venue the market data it matches against (composed only for the sim venue)."""
+"""Feeds the simulated venue the market data it matches against (only composed for `sim`)."""
 
 from __future__ import annotations
 

@@ -18,5 +18,5 @@ class Strategy(Protocol):
     exit: ExitConfig
 
     def on_bar(self, bar: Bar, lots: Sequence[Lot]) -> Signal | None:
-        """React to a closed bar of `interval_s`; `lots` are this strategy's open lots in the symbol."""
+        """React to a closed bar of `interval_s`; `lots` are this strategy's open lots there."""
         ...

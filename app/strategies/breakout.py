@@ -86,7 +86,9 @@ class Breakout:
                 dedup_key=signal_dedup_key(
                     strategy=self.name, symbol=bar.symbol, side="buy", bar_ts_ns=bar.ts_ns
                 ),
-                confidence=min(1.0, bar.volume / (p.volume_mult * 2 * max(1.0, _mean(window.volumes)))),
+                confidence=min(
+                    1.0, bar.volume / (p.volume_mult * 2 * max(1.0, _mean(window.volumes)))
+                ),
                 priority=self.priority,
                 stop_price=p.exit.stop_price(bar.close, long=True),
                 reason=f"close {bar.close:.4f} > {p.lookback}-bar high {max(window.highs):.4f}",

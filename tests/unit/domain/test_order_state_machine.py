@@ -32,9 +32,10 @@ def test_refuses_backward_transition() -> None:
 def test_fills_accumulate_with_exact_average() -> None:
     o = order(qty="300")
     o.apply_fill(Decimal("100"), Decimal("10.00"), now_ns=1)
-    assert o.status is OrderStatus.PARTIALLY_FILLED
+    statuses = [o.status]
     o.apply_fill(Decimal("200"), Decimal("10.03"), now_ns=2)
-    assert o.status is OrderStatus.FILLED
+    statuses.append(o.status)
+    assert statuses == [OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED]
     assert o.avg_fill_price == Decimal("10.02")
     assert o.remaining == 0
 

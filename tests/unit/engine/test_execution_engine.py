@@ -86,8 +86,17 @@ def test_fills_update_order_and_book_then_exit_realizes_pnl() -> None:
     assert engine.orders.get(entry.client_order_id) is None  # filled orders leave memory
     (lot,) = engine.portfolio.open_lots("s", "ABC")
     assert lot.avg_price == Decimal("10.03") and lot.qty_open == Decimal("1000")
-    exit_signal = Signal("s", "ABC", Side.SELL, SignalKind.EXIT, OPEN_NS + 5, 10.5, "exit|1",
-                         closes=entry.client_order_id, qty=Decimal("1000"))
+    exit_signal = Signal(
+        "s",
+        "ABC",
+        Side.SELL,
+        SignalKind.EXIT,
+        OPEN_NS + 5,
+        10.5,
+        "exit|1",
+        closes=entry.client_order_id,
+        qty=Decimal("1000"),
+    )
     decision, exit_order = engine.decide(exit_signal, now_ns=OPEN_NS + 5)
     assert decision.approved and exit_order is not None
     engine.track(exit_order)

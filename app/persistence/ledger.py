@@ -1,0 +1,269 @@
+"""`SqlLedger`: the trading ledger on PostgreSQL (cluster) or SQLite (laptop), one code path.
+
+Every write is one transaction. Replays are harmless: signals are unique by dedup key, orders by
+client_order_id and fills by execution id, each enforced by INSERT ... ON CONFLICT DO NOTHING.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Executable, func, insert, select
+from sqlalchemy.engine import RowMapping, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.domain.decision import Decision
+from app.domain.execution import Fill
+from app.domain.order import Order, OrderStatus
+from app.domain.position import Lot, Position, Trade
+from app.domain.signal import Signal
+from app.persistence.codecs import (
+    fill_row,
+    lot_from_row,
+    lot_row,
+    order_from_row,
+    order_row,
+    position_from_row,
+    position_row,
+    signal_row,
+    trade_from_row,
+    trade_row,
+)
+from app.persistence.engine import make_engine
+from app.persistence.errors import (
+    DuplicateOrderError,
+    InconsistentWriteError,
+    SchemaNotAtHeadError,
+    StaleOrderUpdateError,
+    UnknownOrderError,
+)
+from app.persistence.migrate import head_revision, known_revisions, revision_of
+from app.persistence.statements import insert_new, non_terminal_statuses, update_progress, upsert
+from app.persistence.tables import fills, lots, orders, positions, signals, trades
+from app.ports.ledger import LedgerCounts
+
+
+class SqlLedger:
+    """The `Ledger` port over SQLAlchemy. The constructor does no I/O; `start()` connects."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._engine: AsyncEngine | None = None
+
+    async def start(self) -> None:
+        """Connect and check the schema is at head; raises SchemaNotAtHeadError otherwise."""
+        if self._engine is not None:
+            return
+        engine = make_engine(self._url)
+        try:
+            async with engine.connect() as connection:
+                revision = await connection.run_sync(revision_of)
+            self._check_schema(revision)
+        except BaseException:
+            await engine.dispose()
+            raise
+        self._engine = engine
+
+    async def close(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            await engine.dispose()
+
+    async def record_signal(self, signal: Signal, decision: Decision) -> bool:
+        return await self.record_decision(signal, decision, None)
+
+    async def record_decision(
+        self, signal: Signal, decision: Decision, order: Order | None
+    ) -> bool:
+        """Store the signal with its decision and, if given, the order intent, in one transaction.
+
+        Returns False, writing nothing, when the signal's dedup key is already recorded. Raises
+        (writing nothing) InconsistentWriteError when the order is not this signal's, and
+        DuplicateOrderError when its client_order_id is already taken.
+        """
+        if order is not None and order.signal_key != signal.dedup_key:
+            raise InconsistentWriteError(
+                f"order {order.client_order_id} belongs to {order.signal_key!r}, "
+                f"not to signal {signal.dedup_key!r}"
+            )
+        dialect = self._db.dialect
+        async with self._db.connect() as connection, connection.begin() as transaction:
+            recorded = await connection.execute(
+                insert_new(
+                    dialect, signals, signal_row(signal, decision), key=[signals.c.dedup_key]
+                )
+            )
+            if recorded.rowcount == 0:
+                await transaction.rollback()
+                return False
+            if order is not None:
+                inserted = await connection.execute(
+                    insert_new(dialect, orders, order_row(order), key=[orders.c.client_order_id])
+                )
+                if inserted.rowcount == 0:
+                    raise DuplicateOrderError(
+                        f"order {order.client_order_id} of new signal {signal.dedup_key!r} "
+                        "is already in the ledger"
+                    )
+        return True
+
+    async def insert_order(self, order: Order) -> bool:
+        statement = insert_new(
+            self._db.dialect, orders, order_row(order), key=[orders.c.client_order_id]
+        )
+        async with self._db.begin() as connection:
+            result = await connection.execute(statement)
+        return result.rowcount == 1
+
+    async def update_order(self, order: Order) -> None:
+        """Write status, fills so far, average price, broker id, reason and updated_ns.
+
+        Raises UnknownOrderError for an order never inserted, and StaleOrderUpdateError (leaving
+        the row untouched) when the stored status cannot transition to the order's: the writer
+        holds an outdated copy and must not move the stored order backwards.
+        """
+        async with self._db.begin() as connection:
+            await _write_progress(connection, order)
+
+    async def book_fill(
+        self, fill: Fill, *, order: Order, lot: Lot, position: Position, trade: Trade | None
+    ) -> bool:
+        """Store the fill, the order's progress, the lot, the position and the trade at once.
+
+        Returns False, writing nothing, when the execution id was booked before. Raises (writing
+        nothing) InconsistentWriteError when the objects do not belong to this fill, and
+        StaleOrderUpdateError when the order would move backwards.
+        """
+        _check_belongs(fill, order=order, lot=lot, position=position, trade=trade)
+        dialect = self._db.dialect
+        async with self._db.connect() as connection, connection.begin() as transaction:
+            booked = await connection.execute(
+                insert_new(dialect, fills, fill_row(fill), key=[fills.c.execution_id])
+            )
+            if booked.rowcount == 0:
+                await transaction.rollback()
+                return False
+            await _write_progress(connection, order)
+            await connection.execute(
+                upsert(dialect, lots, lot_row(lot), key=[lots.c.entry_order_id])
+            )
+            await connection.execute(
+                upsert(
+                    dialect,
+                    positions,
+                    position_row(position),
+                    key=[positions.c.strategy, positions.c.symbol],
+                )
+            )
+            if trade is not None:
+                await connection.execute(insert(trades).values(trade_row(trade)))
+        return True
+
+    async def get_order(self, client_order_id: str) -> Order | None:
+        rows = await self._rows(select(orders).where(orders.c.client_order_id == client_order_id))
+        return order_from_row(rows[0]) if rows else None
+
+    async def open_orders(self) -> list[Order]:
+        """Orders not in a terminal status, oldest first."""
+        rows = await self._rows(
+            select(orders)
+            .where(orders.c.status.in_(non_terminal_statuses()))
+            .order_by(orders.c.created_ns, orders.c.client_order_id)
+        )
+        return [order_from_row(row) for row in rows]
+
+    async def recent_orders(self, limit: int) -> list[Order]:
+        """The `limit` most recently created orders, newest first."""
+        rows = await self._rows(
+            select(orders)
+            .order_by(orders.c.created_ns.desc(), orders.c.client_order_id.desc())
+            .limit(limit)
+        )
+        return [order_from_row(row) for row in rows]
+
+    async def open_lots(self) -> list[Lot]:
+        """Lots with quantity still open, oldest first."""
+        rows = await self._rows(
+            select(lots).where(lots.c.is_open).order_by(lots.c.opened_ns, lots.c.entry_order_id)
+        )
+        return [lot_from_row(row) for row in rows]
+
+    async def positions(self) -> list[Position]:
+        """Every position ever held, flat ones included (they carry realized P&L)."""
+        rows = await self._rows(
+            select(positions).order_by(positions.c.strategy, positions.c.symbol)
+        )
+        return [position_from_row(row) for row in rows]
+
+    async def trades(self, limit: int) -> list[Trade]:
+        """The `limit` latest trades by exit time, newest first."""
+        rows = await self._rows(
+            select(trades).order_by(trades.c.exit_ns.desc(), trades.c.id.desc()).limit(limit)
+        )
+        return [trade_from_row(row) for row in rows]
+
+    async def counts(self) -> LedgerCounts:
+        async with self._db.connect() as connection:
+            found = [
+                int(await connection.scalar(select(func.count()).select_from(table)) or 0)
+                for table in (signals, orders, fills, trades)
+            ]
+        return LedgerCounts(signals=found[0], orders=found[1], fills=found[2], trades=found[3])
+
+    @property
+    def _db(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("SqlLedger is not started: await start() first")
+        return self._engine
+
+    async def _rows(self, statement: Executable) -> Sequence[RowMapping]:
+        async with self._db.connect() as connection:
+            result = await connection.execute(statement)
+            return result.mappings().all()
+
+    def _check_schema(self, revision: str | None) -> None:
+        head = head_revision()
+        if revision == head:
+            return
+        database = make_url(self._url).render_as_string(hide_password=True)
+        if revision is not None and revision not in known_revisions():
+            raise SchemaNotAtHeadError(
+                f"the ledger database {database} is at revision {revision}, unknown to this "
+                f"code (head {head}): newer code migrated it; deploy that version"
+            )
+        found = "has no ledger schema" if revision is None else f"is at revision {revision}"
+        raise SchemaNotAtHeadError(
+            f"the ledger database {database} {found}, this code needs {head}: "
+            "run `trader db upgrade`"
+        )
+
+
+async def _write_progress(connection: AsyncConnection, order: Order) -> None:
+    result = await connection.execute(update_progress(order))
+    if result.rowcount == 1:
+        return
+    stored = await connection.scalar(
+        select(orders.c.status).where(orders.c.client_order_id == order.client_order_id)
+    )
+    if stored is None:
+        raise UnknownOrderError(f"no order {order.client_order_id} in the ledger")
+    raise StaleOrderUpdateError(
+        order.client_order_id, stored=OrderStatus(stored), attempted=order.status
+    )
+
+
+def _check_belongs(
+    fill: Fill, *, order: Order, lot: Lot, position: Position, trade: Trade | None
+) -> None:
+    """Refuse to book objects that belong to another fill, order or position."""
+    mismatches = {
+        "order": order.client_order_id != fill.client_order_id,
+        "lot": lot.entry_order_id not in (order.client_order_id, order.closes),
+        "position": (position.strategy, position.symbol) != (order.strategy, order.symbol),
+        "trade": trade is not None and trade.exit_execution_id != fill.execution_id,
+    }
+    wrong = [name for name, mismatch in mismatches.items() if mismatch]
+    if wrong:
+        raise InconsistentWriteError(
+            f"fill {fill.execution_id} of {fill.client_order_id}: wrong {', '.join(wrong)}"
+        )

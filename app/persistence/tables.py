@@ -1,0 +1,147 @@
+"""The ledger's tables. Booked money is `Money` (exact Decimal), timestamps are int nanoseconds.
+
+Migrations in `app.persistence.migrations` create exactly this schema; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from app.persistence.types import Money
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+SERIAL = BigInteger().with_variant(Integer(), "sqlite")
+DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
+
+signals = Table(
+    "signals",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("dedup_key", Text, nullable=False, unique=True),
+    Column("strategy", Text, nullable=False),
+    Column("symbol", Text, nullable=False),
+    Column("side", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("ts_ns", BigInteger, nullable=False, index=True),
+    Column("price", Double, nullable=False),
+    Column("stop_price", Double, nullable=True),
+    Column("confidence", Double, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("closes", Text, nullable=True),
+    Column("qty", Money, nullable=True),
+    Column("indicators", DOCUMENT, nullable=False),
+    Column("decision_approved", Boolean, nullable=False),
+    Column("decision_reason", Text, nullable=False),
+    Column("decision_qty", Money, nullable=True),
+    Column("decision_checks", DOCUMENT, nullable=False),
+    Column("client_order_id", Text, nullable=True),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("client_order_id", Text, primary_key=True),
+    Column("broker_order_id", Text, nullable=True),
+    Column("strategy", Text, nullable=False),
+    Column("symbol", Text, nullable=False),
+    Column("side", Text, nullable=False),
+    Column("qty", Money, nullable=False),
+    Column("order_type", Text, nullable=False),
+    Column("limit_price", Money, nullable=True),
+    Column("tif", Text, nullable=False),
+    Column("status", Text, nullable=False, index=True),
+    Column("filled_qty", Money, nullable=False),
+    Column("avg_fill_price", Money, nullable=True),
+    Column("closes", Text, nullable=True),
+    Column("signal_key", Text, nullable=False),
+    Column("created_ns", BigInteger, nullable=False, index=True),
+    Column("updated_ns", BigInteger, nullable=False),
+    Column("expires_ns", BigInteger, nullable=True),
+    Column("reason", Text, nullable=False),
+)
+
+fills = Table(
+    "fills",
+    metadata,
+    Column("execution_id", Text, primary_key=True),
+    Column(
+        "client_order_id",
+        Text,
+        ForeignKey(orders.c.client_order_id),
+        nullable=False,
+        index=True,
+    ),
+    Column("symbol", Text, nullable=False),
+    Column("side", Text, nullable=False),
+    Column("qty", Money, nullable=False),
+    Column("price", Money, nullable=False),
+    Column("fee", Money, nullable=False),
+    Column("ts_ns", BigInteger, nullable=False),
+)
+
+# `is_open` mirrors qty_open > 0: on SQLite the quantity is TEXT and cannot be compared in SQL.
+lots = Table(
+    "lots",
+    metadata,
+    Column("entry_order_id", Text, primary_key=True),
+    Column("strategy", Text, nullable=False),
+    Column("symbol", Text, nullable=False),
+    Column("side", Text, nullable=False),
+    Column("opened_ns", BigInteger, nullable=False),
+    Column("qty_filled", Money, nullable=False),
+    Column("qty_open", Money, nullable=False),
+    Column("avg_price", Money, nullable=False),
+    Column("fees", Money, nullable=False),
+    Column("is_open", Boolean, nullable=False, index=True),
+)
+
+trades = Table(
+    "trades",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("exit_execution_id", Text, nullable=False, unique=True),
+    Column("entry_order_id", Text, nullable=False, index=True),
+    Column("exit_order_id", Text, nullable=False),
+    Column("strategy", Text, nullable=False),
+    Column("symbol", Text, nullable=False),
+    Column("side", Text, nullable=False),
+    Column("qty", Money, nullable=False),
+    Column("entry_price", Money, nullable=False),
+    Column("exit_price", Money, nullable=False),
+    Column("entry_ns", BigInteger, nullable=False),
+    Column("exit_ns", BigInteger, nullable=False, index=True),
+    Column("realized_pnl", Money, nullable=False),
+)
+
+positions = Table(
+    "positions",
+    metadata,
+    Column("strategy", Text, primary_key=True),
+    Column("symbol", Text, primary_key=True),
+    Column("qty", Money, nullable=False),
+    Column("avg_cost", Money, nullable=False),
+    Column("realized_pnl", Money, nullable=False),
+)

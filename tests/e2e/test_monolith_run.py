@@ -1,0 +1,75 @@
+"""The monolith as a user runs it: a real `trader run` process, stopped and started again."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+SESSION_DATE = "2026-11-20"
+
+
+def _run(data_dir: Path, *args: str) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "TRADER_DATA_DIR": str(data_dir),
+        "TRADER_SYNTHETIC__SESSION_DATE": SESSION_DATE,
+        "TRADER_SYNTHETIC__SYMBOLS": "120",
+        "TRADER_LOG_LEVEL": "warning",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli.main", "run", "--json", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    summary: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return summary
+
+
+def _ledger_rows(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(data_dir / "trader.db") as db:
+        return db.execute(sql).fetchall()
+
+
+def test_paper_session_trades_and_a_restart_continues(tmp_path: Path) -> None:
+    first = _run(tmp_path, "--duration", "40", "--speed", "60", "--seed", "3")
+    assert first["ticks"] > 10_000
+    assert first["bars"] > 1_000
+    assert first["orders"] > 0
+    assert first["fills"] > 0
+    assert (tmp_path / "ticks").is_dir()
+
+    second = _run(tmp_path, "--duration", "20", "--speed", "60", "--seed", "3")
+    assert second["orders"] >= first["orders"]
+    assert second["fills"] >= first["fills"]
+
+    duplicates = _ledger_rows(
+        tmp_path,
+        "select client_order_id, count(*) from orders group by client_order_id having count(*) > 1",
+    )
+    assert duplicates == []
+    double_fills = _ledger_rows(
+        tmp_path, "select execution_id from fills group by execution_id having count(*) > 1"
+    )
+    assert double_fills == []
+    positions = dict(
+        ((s, y), q)
+        for s, y, q in _ledger_rows(tmp_path, "select strategy, symbol, qty from positions")
+    )
+    lots = _ledger_rows(
+        tmp_path, "select strategy, symbol, sum(cast(qty_open as real)) from lots group by 1, 2"
+    )
+    for strategy, symbol, open_qty in lots:
+        assert float(positions[(strategy, symbol)]) == pytest.approx(open_qty)
