@@ -152,9 +152,15 @@ class ExecutionEngine:
         lot = self.portfolio.lots.get(signal.closes or "")
         if lot is None or lot.qty_open <= ZERO:
             return Decision(False, f"nothing open to close for {signal.closes}", coid), None
-        working = [o for o in self._working(lot.strategy, lot.symbol, entry=False) if o.closes == lot.entry_order_id]
+        working = [
+            o
+            for o in self._working(lot.strategy, lot.symbol, entry=False)
+            if o.closes == lot.entry_order_id
+        ]
         if working:
-            return Decision(False, f"exit already working: {working[0].client_order_id}", coid), None
+            return Decision(
+                False, f"exit already working: {working[0].client_order_id}", coid
+            ), None
         qty = min(signal.qty or lot.qty_open, lot.qty_open)
         order = Order(
             client_order_id=coid,

@@ -83,7 +83,9 @@ class Portfolio:
         gross = sum((lot.qty_open for lot in lots), ZERO)
         cost = sum((lot.qty_open * lot.avg_price for lot in lots), ZERO)
         avg = to_avg_price(cost / gross) if gross else ZERO
-        return Position(strategy=key[0], symbol=key[1], qty=qty, avg_cost=avg, realized_pnl=realized)
+        return Position(
+            strategy=key[0], symbol=key[1], qty=qty, avg_cost=avg, realized_pnl=realized
+        )
 
     def commit(self, effect: FillEffect) -> None:
         self.lots[effect.lot.entry_order_id] = effect.lot

@@ -26,9 +26,7 @@ TICK_TO_SIGNAL = Histogram(
     "Time from receiving the tick that closed a bar to publishing its signals",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
-DECISIONS = Counter(
-    "trader_execution_decisions_total", "Signals decided by execution", ["outcome"]
-)
+DECISIONS = Counter("trader_execution_decisions_total", "Signals decided by execution", ["outcome"])
 ORDERS_SUBMITTED = Counter("trader_execution_orders_submitted_total", "Orders sent to the broker")
 ORDER_SUBMIT_ERRORS = Counter(
     "trader_execution_submit_errors_total", "Broker submit failures", ["kind"]

@@ -21,7 +21,9 @@ async def bus(request: pytest.FixtureRequest) -> AsyncIterator[MessageBus]:
     await implementation.close()
 
 
-async def _take(bus: MessageBus, topic: str, *, group: str, consumer: str, n: int) -> list[Delivery]:
+async def _take(
+    bus: MessageBus, topic: str, *, group: str, consumer: str, n: int
+) -> list[Delivery]:
     got: list[Delivery] = []
     stream = bus.consume(topic, group=group, consumer=consumer, count=n, block_ms=50)
     async with asyncio.timeout(5):
