@@ -13,6 +13,7 @@ from app.bus.inprocess import InProcessBus
 from app.clocks.live import LiveClock
 from app.domain.calendar import (
     is_trading_day,
+    next_trading_day,
     previous_trading_day,
     session_close_ns,
     session_open_ns,
@@ -28,7 +29,7 @@ from app.exits.config import ExitConfig
 from app.exits.engine import ExitEngine
 from app.marketdata.replay import ReplayFeed
 from app.marketdata.synthetic import SyntheticConfig, SyntheticFeed, SyntheticTape
-from app.marketdata.validation import TickValidator, ValidatorConfig
+from app.marketdata.validation import TickValidator, ValidationConfig
 from app.persistence.ledger import SqlLedger
 from app.persistence.migrate import upgrade
 from app.ports.broker import Broker
@@ -71,7 +72,10 @@ class Runtime:
     shards: list[ShardWorker] = field(default_factory=list)
     consumer: SignalConsumer | None = None
 
-    async def close(self) -> None:
+    async def __aenter__(self) -> Runtime:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
         await self.bus.close()
         await self.ledger.close()
 
@@ -80,16 +84,42 @@ def default_strategies() -> list[Strategy]:
     return [Breakout()]
 
 
-def market_clock(settings: Settings) -> tuple[Clock, int, int]:
-    """The clock and the [start, end) of the session to trade, from the feed's point of view."""
-    if settings.synthetic.session_date:
-        day = _parse_day(settings.synthetic.session_date)
+@dataclass(frozen=True, slots=True)
+class SessionWindow:
+    """The simulated session: its open, where this run starts in it, and its close."""
+
+    open_ns: int
+    start_ns: int
+    end_ns: int
+
+
+async def market_clock(settings: Settings, ledger: Ledger) -> tuple[Clock, SessionWindow]:
+    """The market clock and the [start, end) of the simulated session to run.
+
+    A paper account continues where its ledger stopped: within the session it resumes at the
+    last recorded activity; after the close it moves on to the next trading day, unless a
+    session date is pinned.
+    """
+    pinned = settings.synthetic.session_date
+    if pinned:
+        day = _parse_day(pinned)
     else:
         day = trading_day(LiveClock().now_ns())
         if not is_trading_day(day):
             day = previous_trading_day(day)
-    start, end = session_open_ns(day), session_close_ns(day)
-    return LiveClock(start_ns=start, speed=settings.synthetic.speed), start, end
+    start = session_open_ns(day)
+    last = await ledger.last_activity_ns()
+    if last is not None and last >= start:
+        last_day = trading_day(last)
+        if not pinned and last >= session_close_ns(last_day):
+            day = next_trading_day(last_day)
+            start = session_open_ns(day)
+        else:
+            day, start = last_day, last + 1
+    end = session_close_ns(day)
+    start = min(start, end)
+    window = SessionWindow(open_ns=session_open_ns(day), start_ns=start, end_ns=end)
+    return LiveClock(start_ns=start, speed=settings.synthetic.speed), window
 
 
 def _parse_day(text: str) -> datetime.date:
@@ -102,16 +132,18 @@ def _parse_day(text: str) -> datetime.date:
     return day
 
 
-def build_feed(settings: Settings, *, clock: Clock, start_ns: int, end_ns: int) -> MarketDataFeed:
+def build_feed(settings: Settings, *, clock: Clock, window: SessionWindow) -> MarketDataFeed:
     match settings.feed:
         case FeedKind.SYNTHETIC:
             config = SyntheticConfig(
                 seed=settings.synthetic.seed, symbols=settings.synthetic.symbols
             )
-            return SyntheticFeed(SyntheticTape(config, start_ns=start_ns), clock, end_ns=end_ns)
+            tape = SyntheticTape(config, start_ns=window.open_ns)
+            tape.ticks_until(window.start_ns - 1)  # the same tape, resumed where the ledger stopped
+            return SyntheticFeed(tape, clock, end_ns=window.end_ns)
         case FeedKind.REPLAY:
             store = ParquetTickStore(settings.tick_dir)
-            return ReplayFeed(store, start_ns=start_ns, end_ns=end_ns, clock=clock)
+            return ReplayFeed(store, start_ns=window.start_ns, end_ns=window.end_ns, clock=clock)
 
 
 async def build_broker(
@@ -172,7 +204,7 @@ async def _build_monolith(settings: Settings) -> Runtime:
     ledger = SqlLedger(settings.ledger_url)
     await ledger.start()
     bus = InProcessBus()
-    clock, start_ns, end_ns = market_clock(settings)
+    clock, window = await market_clock(settings, ledger)
     broker, venue_services = await build_broker(settings, clock=clock, ledger=ledger, bus=bus)
     risk = settings.risk
     strategies = default_strategies()
@@ -213,8 +245,8 @@ async def _build_monolith(settings: Settings) -> Runtime:
         engine=engine, ledger=ledger, broker=broker, bus=bus, clock=clock, consumer="monolith"
     )
     router = StreamRouter(
-        feed=build_feed(settings, clock=clock, start_ns=start_ns, end_ns=end_ns),
-        validator=TickValidator(ValidatorConfig()),
+        feed=build_feed(settings, clock=clock, window=window),
+        validator=TickValidator(ValidationConfig()),
         bus=bus,
         clock=clock,
         shard_count=shard_count,

@@ -51,7 +51,6 @@ async def serve(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        await runtime.close()
 
 
 async def _drain(stage: list[Service], tasks: list[asyncio.Task[None]]) -> None:

@@ -13,7 +13,8 @@ from workers._serve import serve
 async def _main() -> None:
     settings = Settings()
     configure_logging(json_output=settings.log_format is LogFormat.JSON, level=settings.log_level)
-    await serve(await build(settings, role=Role.MONOLITH))
+    async with await build(settings, role=Role.MONOLITH) as runtime:
+        await serve(runtime)
 
 
 def main() -> None:

@@ -42,7 +42,13 @@ def _panel(summary: RunSummary, *, ticks_per_s: float) -> Table:
 
 
 async def _session(settings: Settings, *, duration: float | None, json_output: bool) -> RunSummary:
-    runtime: Runtime = await build(settings, role=Role.MONOLITH)
+    async with await build(settings, role=Role.MONOLITH) as runtime:
+        return await _serve_and_summarize(runtime, duration=duration, json_output=json_output)
+
+
+async def _serve_and_summarize(
+    runtime: Runtime, *, duration: float | None, json_output: bool
+) -> RunSummary:
     if json_output or not sys.stdout.isatty():
         await serve(runtime, duration_s=duration)
         return await summarize(runtime)

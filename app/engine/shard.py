@@ -28,7 +28,7 @@ class ShardEngine:
         exits: ExitEngine,
         aggregator: BarAggregator,
         exit_interval_s: int = 1,
-        exit_retry_ns: int = 30_000_000_000,
+        exit_retry_ns: int = 300_000_000_000,
         watermark_grace_ns: int = 1_000_000_000,
     ) -> None:
         self._strategies = tuple(strategies)

@@ -210,6 +210,16 @@ class SqlLedger:
             ]
         return LedgerCounts(signals=found[0], orders=found[1], fills=found[2], trades=found[3])
 
+    async def last_activity_ns(self) -> int | None:
+        newest = (
+            select(func.max(signals.c.ts_ns).label("t"))
+            .union_all(select(func.max(orders.c.updated_ns)), select(func.max(fills.c.ts_ns)))
+            .subquery()
+        )
+        async with self._db.connect() as connection:
+            found = await connection.scalar(select(func.max(newest.c.t)))
+        return None if found is None else int(found)
+
     @property
     def _db(self) -> AsyncEngine:
         if self._engine is None:
