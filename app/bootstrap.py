@@ -64,6 +64,7 @@ class ConfigurationError(RuntimeError):
 class Runtime:
     """Everything a process role runs, in the order it must be drained on stop."""
 
+    role: Role
     stages: list[list[Service]]
     ledger: Ledger
     bus: MessageBus
@@ -71,6 +72,7 @@ class Runtime:
     router: StreamRouter | None = None
     shards: list[ShardWorker] = field(default_factory=list)
     consumer: SignalConsumer | None = None
+    metrics_port: int | None = None
 
     async def __aenter__(self) -> Runtime:
         return self
@@ -258,6 +260,8 @@ async def _build_monolith(settings: Settings) -> Runtime:
             TickRecorder(store=store, bus=bus, shard_count=shard_count, consumer="monolith")
         )
     return Runtime(
+        role=Role.MONOLITH,
+        metrics_port=settings.metrics_port,
         stages=[[router], second, [consumer]],
         ledger=ledger,
         bus=bus,

@@ -6,6 +6,7 @@ import asyncio
 import signal
 from collections.abc import Awaitable, Callable
 
+import prometheus_client
 import structlog
 
 from app.bootstrap import Runtime
@@ -24,6 +25,10 @@ async def serve(
 ) -> None:
     """Run every service until SIGINT/SIGTERM, the duration, or the feed ends; then drain the
     stages in order (inputs first) so nothing taken in is left half-done."""
+    structlog.contextvars.bind_contextvars(role=runtime.role.value)
+    if runtime.metrics_port is not None:
+        prometheus_client.start_http_server(runtime.metrics_port)
+        log.info("metrics_serving", port=runtime.metrics_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

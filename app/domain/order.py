@@ -113,6 +113,7 @@ class Order:
     created_ns: int
     signal_key: str
     limit_price: Decimal | None = None
+    ref_price: Decimal | None = None  # the price the decision was sized at; reserves exposure
     tif: TimeInForce = TimeInForce.DAY
     status: OrderStatus = OrderStatus.PENDING_NEW
     filled_qty: Decimal = field(default=ZERO)

@@ -66,10 +66,7 @@ class ExecutionEngine:
         for order in open_orders:
             self.orders[order.client_order_id] = order
             if order.is_entry:
-                self._reserved[order.client_order_id] = order.limit_price or self._lot_price(order)
-
-    def _lot_price(self, order: Order) -> Decimal:
-        return order.avg_fill_price or ZERO
+                self._reserved[order.client_order_id] = _reservation_price(order)
 
     # risk view -----------------------------------------------------------------------------
     def equity(self) -> Decimal:
@@ -141,6 +138,7 @@ class ExecutionEngine:
             created_ns=now_ns,
             updated_ns=now_ns,
             signal_key=signal.dedup_key,
+            ref_price=ref,
             expires_ns=now_ns + self._order_ttl_ns,
         )
         self._reserved[coid] = ref
@@ -221,3 +219,11 @@ class ExecutionEngine:
     def mark_seen(self, execution_id: str) -> None:
         """A fill the ledger already holds: never book it again."""
         self._seen_executions.add(execution_id)
+
+
+def _reservation_price(order: Order) -> Decimal:
+    """What a working entry's unfilled shares are counted at against the exposure limits."""
+    for price in (order.limit_price, order.ref_price, order.avg_fill_price):
+        if price is not None:
+            return price
+    return ZERO

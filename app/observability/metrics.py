@@ -17,7 +17,7 @@ TICKS_PROCESSED = Counter(
     "trader_engine_ticks_processed_total", "Ticks processed by shard engines", ["shard"]
 )
 TICKS_RECORDED = Counter("trader_tickstore_ticks_written_total", "Ticks written to the tick store")
-BARS_CLOSED = Counter("trader_engine_bars_closed_total", "Bars closed", ["interval"])
+BARS_CLOSED = Counter("trader_engine_bars_closed_total", "Bars closed (every interval)")
 SIGNALS_EMITTED = Counter(
     "trader_engine_signals_emitted_total", "Signals emitted by strategies and exits", ["kind"]
 )

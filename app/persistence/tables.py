@@ -71,6 +71,7 @@ orders = Table(
     Column("qty", Money, nullable=False),
     Column("order_type", Text, nullable=False),
     Column("limit_price", Money, nullable=True),
+    Column("ref_price", Money, nullable=True),
     Column("tif", Text, nullable=False),
     Column("status", Text, nullable=False, index=True),
     Column("filled_qty", Money, nullable=False),

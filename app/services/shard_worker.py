@@ -49,6 +49,7 @@ class ShardWorker:
         return shard_of(lot.symbol, self._shard_count) == self._shard_id
 
     async def run(self) -> None:
+        structlog.contextvars.bind_contextvars(shard=self._shard_id)
         self.engine.load_lots(lot for lot in await self._ledger.open_lots() if self._mine(lot))
         log.info("shard_started", shard=self._shard_id, lots=len(self.engine.open_lots_all()))
         async with asyncio.TaskGroup() as tasks:
@@ -90,7 +91,7 @@ class ShardWorker:
         metrics.TICKS_PROCESSED.labels(shard=self._shard_label).inc(
             self.engine.ticks - before_ticks
         )
-        metrics.BARS_CLOSED.labels(interval="any").inc(self.engine.bars - before_bars)
+        metrics.BARS_CLOSED.inc(self.engine.bars - before_bars)
 
     async def _on_lots(self, lots: list[Lot]) -> None:
         for lot in lots:

@@ -129,3 +129,14 @@ def test_exit_for_unknown_lot_is_refused_and_ack_after_fill_ignored() -> None:
     ack = ExecutionReport(ReportKind.ACCEPTED, entry.client_order_id, "ABC", Side.BUY, OPEN_NS)
     assert engine.on_report(ack).outcome is ReportOutcome.IGNORED
     assert engine.orders[entry.client_order_id].status is OrderStatus.PARTIALLY_FILLED
+
+
+def test_reloaded_working_entry_still_reserves_exposure() -> None:
+    first = _engine(limit="15000")
+    _, working = first.decide(entry_signal(symbol="AAA", key="a"), now_ns=OPEN_NS)
+    assert working is not None and working.ref_price == Decimal("10.00")
+    restarted = _engine(limit="15000")
+    restarted.load([working])
+    assert restarted.committed_exposure() == Decimal("10000.00")
+    _, second = restarted.decide(entry_signal(symbol="BBB", key="b"), now_ns=OPEN_NS)
+    assert second is not None and second.qty == Decimal("500")

@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("qty", Money(), nullable=False),
         sa.Column("order_type", sa.Text(), nullable=False),
         sa.Column("limit_price", Money(), nullable=True),
+        sa.Column("ref_price", Money(), nullable=True),
         sa.Column("tif", sa.Text(), nullable=False),
         sa.Column("status", sa.Text(), nullable=False),
         sa.Column("filled_qty", Money(), nullable=False),
