@@ -10,6 +10,8 @@ import msgspec
 import structlog
 
 from app.bus.codec import SchemaMismatch, decode
+from app.bus.topics import ticks_topic
+from app.domain.market import TickBatch
 from app.observability import metrics
 from app.ports.bus import MessageBus
 
@@ -48,3 +50,30 @@ async def consume_stream(
         if messages:
             await handle(messages)
         await bus.ack(topic, group, [d.entry_id for d in deliveries])
+
+
+async def consume_tick_streams(
+    bus: MessageBus,
+    *,
+    shard_count: int,
+    group: str,
+    consumer: str,
+    handle: Callable[[list[TickBatch]], Awaitable[None]],
+    stopping: asyncio.Event,
+    count: int = 500,
+) -> None:
+    """One consumer group over every shard's tick stream (recorder, simulated venue)."""
+    async with asyncio.TaskGroup() as tasks:
+        for shard in range(shard_count):
+            tasks.create_task(
+                consume_stream(
+                    bus,
+                    topic=ticks_topic(shard),
+                    group=group,
+                    consumer=consumer,
+                    kind=TickBatch,
+                    handle=handle,
+                    stopping=stopping,
+                    count=count,
+                )
+            )

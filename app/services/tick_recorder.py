@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from app.bus.topics import ticks_topic
 from app.domain.market import TickBatch
 from app.observability import metrics
 from app.ports.bus import MessageBus
 from app.ports.tickstore import TickStore
-from app.services.consumer import consume_stream
+from app.services.consumer import consume_tick_streams
 
 
 class TickRecorder:
@@ -30,20 +29,14 @@ class TickRecorder:
 
     async def run(self) -> None:
         try:
-            async with asyncio.TaskGroup() as tasks:
-                for shard in range(self._shard_count):
-                    tasks.create_task(
-                        consume_stream(
-                            self._bus,
-                            topic=ticks_topic(shard),
-                            group="recorder",
-                            consumer=self._consumer,
-                            kind=TickBatch,
-                            handle=self._write,
-                            stopping=self._stopping,
-                            count=500,
-                        )
-                    )
+            await consume_tick_streams(
+                self._bus,
+                shard_count=self._shard_count,
+                group="recorder",
+                consumer=self._consumer,
+                handle=self._write,
+                stopping=self._stopping,
+            )
         finally:
             await self._store.close()
 

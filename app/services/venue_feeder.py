@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from app.bus.topics import ticks_topic
 from app.domain.market import TickBatch
 from app.ports.bus import MessageBus
-from app.services.consumer import consume_stream
+from app.services.consumer import consume_tick_streams
 
 
 class MarketDrivenVenue(Protocol):
@@ -31,20 +30,14 @@ class VenueFeeder:
         self._stopping.set()
 
     async def run(self) -> None:
-        async with asyncio.TaskGroup() as tasks:
-            for shard in range(self._shard_count):
-                tasks.create_task(
-                    consume_stream(
-                        self._bus,
-                        topic=ticks_topic(shard),
-                        group="venue",
-                        consumer=self._consumer,
-                        kind=TickBatch,
-                        handle=self._feed,
-                        stopping=self._stopping,
-                        count=500,
-                    )
-                )
+        await consume_tick_streams(
+            self._bus,
+            shard_count=self._shard_count,
+            group="venue",
+            consumer=self._consumer,
+            handle=self._feed,
+            stopping=self._stopping,
+        )
 
     async def _feed(self, batches: list[TickBatch]) -> None:
         for batch in batches:

@@ -1,0 +1,224 @@
+"""The execution service with real parts: SQLite ledger, in-process bus, simulated venue."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from app.brokers.sim.broker import SimBroker
+from app.brokers.sim.fill_model import FillModel
+from app.brokers.sim.venue import SimVenue
+from app.brokers.sim.venue_config import VenueConfig
+from app.bus.codec import decode, encode
+from app.bus.inprocess import InProcessBus
+from app.bus.topics import LOTS, SIGNALS
+from app.clocks.sim import SimClock
+from app.domain.execution import ExecutionReport, ReportKind
+from app.domain.ids import SequentialIds, client_order_id_for
+from app.domain.market import Tick, TickBatch
+from app.domain.order import Order, OrderStatus, OrderType
+from app.domain.position import Lot
+from app.engine.execution import ExecutionEngine
+from app.engine.portfolio import Portfolio
+from app.persistence.ledger import SqlLedger
+from app.persistence.migrate import upgrade
+from app.ports.broker import BrokerOrder, TransientBrokerError
+from app.risk.chain import RiskChain
+from app.risk.rules import MaxExposureRule
+from app.risk.sizing import FixedFractionalSizer, SizingConfig
+from app.services.signal_consumer import SignalConsumer
+from tests.builders import OPEN_NS, SECOND, entry_signal
+
+
+class AmbiguousBroker(SimBroker):
+    """The venue takes the order but every acknowledgement is lost: the submit raises like a
+    reset connection and the ACCEPTED report never arrives, so only a lookup can tell."""
+
+    async def submit(self, order: Order) -> None:
+        await super().submit(order)
+        raise TransientBrokerError("connection reset after send")
+
+    async def reports(self) -> AsyncGenerator[ExecutionReport, None]:
+        async for report in super().reports():
+            if report.kind is not ReportKind.ACCEPTED:
+                yield report
+
+
+@dataclass
+class Rig:
+    ledger: SqlLedger
+    bus: InProcessBus
+    clock: SimClock
+    broker: SimBroker
+    consumer: SignalConsumer
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        self.consumer.request_stop()
+        async with asyncio.timeout(10):
+            await self.task
+
+
+def _venue() -> SimVenue:
+    config = VenueConfig(
+        starting_cash=Decimal("100000"),
+        latency_ns=0,
+        buying_power_multiplier=Decimal("4"),
+        fill_model=FillModel(slippage_bps=Decimal("0"), participation=Decimal("1")),
+    )
+    return SimVenue(config, ids=SequentialIds("v"))
+
+
+async def _start(
+    url: str, *, broker_type: type[SimBroker] = SimBroker, venue: SimVenue | None = None
+) -> Rig:
+    ledger = SqlLedger(url)
+    await ledger.start()
+    bus = InProcessBus()
+    clock = SimClock(OPEN_NS)
+    broker = broker_type(venue or _venue(), clock)
+    engine = ExecutionEngine(
+        portfolio=Portfolio(starting_cash=Decimal("100000")),
+        sizer=FixedFractionalSizer(SizingConfig(Decimal("0.5"), Decimal("10000"))),
+        risk=RiskChain([MaxExposureRule(limit=Decimal("50000"))]),
+        order_ttl_ns=30 * SECOND,
+    )
+    consumer = SignalConsumer(
+        engine=engine,
+        ledger=ledger,
+        broker=broker,
+        bus=bus,
+        clock=clock,
+        consumer="t",
+        resolve_every_s=0.05,
+    )
+    task = asyncio.create_task(consumer.run())
+    async with asyncio.timeout(10):
+        await consumer.ready.wait()
+    return Rig(ledger, bus, clock, broker, consumer, task)
+
+
+async def _until(check: Callable[[], Awaitable[bool]]) -> None:
+    """Poll a condition the service reaches on its own, for at most 10 s."""
+    async with asyncio.timeout(10):
+        while not await check():  # noqa: ASYNC110 - the condition lives in the database
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def url(tmp_path: Path) -> AsyncIterator[str]:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
+    await upgrade(database)
+    yield database
+
+
+async def _print(rig: Rig, *, seq: int, price: float = 10.0) -> None:
+    tick = Tick("ABC", OPEN_NS + seq * SECOND, price, 10_000, seq)
+    await rig.broker.on_batch(TickBatch(ticks=[tick]))
+
+
+async def _status(rig: Rig, coid: str) -> OrderStatus | None:
+    order = await rig.ledger.get_order(coid)
+    return None if order is None else order.status
+
+
+async def test_signal_becomes_one_order_one_fill_and_a_lot_update(url: str) -> None:
+    rig = await _start(url)
+    await _print(rig, seq=0)
+    signal = entry_signal()
+    coid = client_order_id_for(signal.dedup_key)
+    await rig.bus.publish(SIGNALS, encode(signal))
+    await rig.bus.publish(SIGNALS, encode(signal))  # replayed: must not trade twice
+    await _until(lambda: _is(rig, coid, OrderStatus.SUBMITTED, OrderStatus.ACCEPTED))
+    await _print(rig, seq=1)
+    await _until(lambda: _is(rig, coid, OrderStatus.FILLED))
+    lots = rig.bus.consume(LOTS, group="test", consumer="t")
+    (delivery,) = await anext(lots)
+    lot = decode(delivery.payload, Lot)
+    assert lot.entry_order_id == coid and lot.qty_open == Decimal("1000")
+    await rig.stop()
+    assert len(rig.broker.venue.ledger.orders) == 1
+    counts = await rig.ledger.counts()
+    assert (counts.signals, counts.orders, counts.fills) == (1, 1, 1)
+    await rig.ledger.close()
+
+
+async def _is(rig: Rig, coid: str, *wanted: OrderStatus) -> bool:
+    return await _status(rig, coid) in wanted
+
+
+async def test_ambiguous_submit_goes_unknown_and_is_resolved_by_lookup(url: str) -> None:
+    rig = await _start(url, broker_type=AmbiguousBroker)
+    await _print(rig, seq=0)
+    signal = entry_signal()
+    coid = client_order_id_for(signal.dedup_key)
+    await rig.bus.publish(SIGNALS, encode(signal))
+    await _until(lambda: _is(rig, coid, OrderStatus.UNKNOWN, OrderStatus.ACCEPTED))
+    await _until(lambda: _is(rig, coid, OrderStatus.ACCEPTED))
+    stored = await rig.ledger.get_order(coid)
+    assert stored is not None and stored.reason == "resolved by lookup"
+    await _print(rig, seq=1)
+    await _until(lambda: _is(rig, coid, OrderStatus.FILLED))
+    await rig.stop()
+    assert list(rig.broker.venue.ledger.orders) == [coid]
+    await rig.ledger.close()
+
+
+async def test_restart_submits_a_committed_intent_once(url: str) -> None:
+    first = await _start(url)
+    await first.stop()
+    intent = Order(
+        client_order_id="tr-intent",
+        strategy="s",
+        symbol="ABC",
+        side=entry_signal().side,
+        qty=Decimal("10"),
+        order_type=OrderType.MARKET,
+        created_ns=OPEN_NS,
+        signal_key="intent",
+        ref_price=Decimal("10"),
+        expires_ns=OPEN_NS + 30 * SECOND,
+    )
+    assert await first.ledger.insert_order(intent)
+    await first.ledger.close()
+    venue = _venue()
+    venue.on_tick(Tick("ABC", OPEN_NS, 10.0, 100, 1))
+    second = await _start(url, venue=venue)
+    await _until(lambda: _is(second, "tr-intent", OrderStatus.SUBMITTED, OrderStatus.ACCEPTED))
+    seen: BrokerOrder | None = await second.broker.order_by_client_id("tr-intent")
+    assert seen is not None
+    await second.stop()
+    await second.ledger.close()
+    third = await _start(url, venue=venue)  # same venue, restarted consumer: no resubmit
+    await third.stop()
+    assert list(venue.ledger.orders) == ["tr-intent"]
+    await third.ledger.close()
+
+
+async def test_restart_expires_an_intent_past_its_ttl(url: str) -> None:
+    first = await _start(url)
+    await first.stop()
+    stale = Order(
+        client_order_id="tr-stale",
+        strategy="s",
+        symbol="ABC",
+        side=entry_signal().side,
+        qty=Decimal("10"),
+        order_type=OrderType.MARKET,
+        created_ns=OPEN_NS - 60 * SECOND,
+        signal_key="stale",
+        expires_ns=OPEN_NS - 30 * SECOND,
+    )
+    assert await first.ledger.insert_order(stale)
+    await first.ledger.close()
+    venue = _venue()
+    second = await _start(url, venue=venue)
+    await second.stop()
+    assert await _status(second, "tr-stale") is OrderStatus.EXPIRED
+    assert venue.ledger.orders == {}
+    await second.ledger.close()
