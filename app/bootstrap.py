@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime
 import enum
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from app.brokers.sim.broker import SimBroker
@@ -30,6 +34,7 @@ from app.exits.engine import ExitEngine
 from app.marketdata.replay import ReplayFeed
 from app.marketdata.synthetic import SyntheticConfig, SyntheticFeed, SyntheticTape
 from app.marketdata.validation import TickValidator, ValidationConfig
+from app.persistence.lease import SqlLease
 from app.persistence.ledger import SqlLedger
 from app.persistence.migrate import upgrade
 from app.ports.broker import Broker
@@ -73,13 +78,21 @@ class Runtime:
     shards: list[ShardWorker] = field(default_factory=list)
     consumer: SignalConsumer | None = None
     metrics_port: int | None = None
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def __aenter__(self) -> Runtime:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.bus.close()
+        for close in self.closers:
+            await close()
         await self.ledger.close()
+
+
+def process_identity(role: str) -> str:
+    """Who this process is, for leases and consumer names: unique per incarnation."""
+    return f"{role}-{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 def default_strategies() -> list[Strategy]:
@@ -243,8 +256,16 @@ async def _build_monolith(settings: Settings) -> Runtime:
         ),
         order_ttl_ns=settings.order_ttl_s * 1_000_000_000,
     )
+    lease = SqlLease(settings.ledger_url)
+    await lease.start()
     consumer = SignalConsumer(
-        engine=engine, ledger=ledger, broker=broker, bus=bus, clock=clock, consumer="monolith"
+        engine=engine,
+        ledger=ledger,
+        broker=broker,
+        bus=bus,
+        clock=clock,
+        lease=lease,
+        consumer=process_identity("monolith"),
     )
     router = StreamRouter(
         feed=build_feed(settings, clock=clock, window=window),
@@ -261,6 +282,7 @@ async def _build_monolith(settings: Settings) -> Runtime:
         )
     return Runtime(
         role=Role.MONOLITH,
+        closers=[lease.close],
         metrics_port=settings.metrics_port,
         stages=[[router], second, [consumer]],
         ledger=ledger,

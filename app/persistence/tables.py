@@ -146,3 +146,12 @@ positions = Table(
     Column("avg_cost", Money, nullable=False),
     Column("realized_pnl", Money, nullable=False),
 )
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("holder", Text, nullable=False),
+    Column("token", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+)

@@ -28,6 +28,7 @@ from app.ports.broker import (
 )
 from app.ports.bus import MessageBus
 from app.ports.clock import Clock
+from app.ports.lease import ExecutionLease, LeaseLost
 from app.ports.ledger import Ledger, StaleOrderUpdateError
 from app.services.consumer import consume_stream
 
@@ -50,7 +51,9 @@ class SignalConsumer:
         broker: Broker,
         bus: MessageBus,
         clock: Clock,
+        lease: ExecutionLease,
         consumer: str,
+        lease_ttl_ms: int = 10_000,
         submit_timeout_s: float = 5.0,
         settle_s: float = 1.0,
         resolve_every_s: float = 1.0,
@@ -61,6 +64,9 @@ class SignalConsumer:
         self._bus = bus
         self._clock = clock
         self._consumer = consumer
+        self._lease = lease
+        self._lease_ttl_ms = lease_ttl_ms
+        self._token: int | None = None
         self._submit_timeout_s = submit_timeout_s
         self._settle_s = settle_s
         self._resolve_every_s = resolve_every_s
@@ -73,11 +79,21 @@ class SignalConsumer:
         self._stopping.set()
 
     async def run(self) -> None:
+        if not await self._acquire_lease():
+            return
+        try:
+            await self._serve()
+        finally:
+            if self._token is not None:
+                await self._lease.release(holder=self._consumer, token=self._token)
+
+    async def _serve(self) -> None:
         await self._recover()
         self.ready.set()
         async with asyncio.TaskGroup() as tasks:
             reports = tasks.create_task(self._reports_loop())
             resolver = tasks.create_task(self._resolve_loop())
+            keeper = tasks.create_task(self._keep_lease())
             await consume_stream(
                 self._bus,
                 topic=SIGNALS,
@@ -91,6 +107,42 @@ class SignalConsumer:
             await self._settle()
             reports.cancel()
             resolver.cancel()
+            keeper.cancel()
+
+    # the execution lease (S10) -----------------------------------------------------------
+    async def _acquire_lease(self) -> bool:
+        """Wait as a standby until this process holds the lease; False if stopped first."""
+        while not self._stopping.is_set():
+            self._token = await self._lease.acquire(
+                holder=self._consumer, ttl_ms=self._lease_ttl_ms
+            )
+            if self._token is not None:
+                log.info("execution_lease_acquired", token=self._token)
+                return True
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self._lease_ttl_ms / 4000)
+            except TimeoutError:
+                continue
+        return False
+
+    async def _keep_lease(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease_ttl_ms / 3000)
+            token = self._fencing_token()
+            if not await self._lease.renew(
+                holder=self._consumer, token=token, ttl_ms=self._lease_ttl_ms
+            ):
+                raise LeaseLost(f"lease {token} was taken over; this executor stops")
+
+    def _fencing_token(self) -> int:
+        if self._token is None:
+            raise LeaseLost("no execution lease held")
+        return self._token
+
+    async def _check_lease(self) -> None:
+        token = self._fencing_token()
+        if not await self._lease.verify(token):
+            raise LeaseLost(f"lease {token} is no longer current; refusing to trade")
 
     # startup -------------------------------------------------------------------------------
     async def _recover(self) -> None:
@@ -131,6 +183,7 @@ class SignalConsumer:
                 await self._submit(order)
 
     async def _decide(self, signal: Signal) -> Order | None:
+        await self._check_lease()
         async with self._lock:
             decision, order = self.engine.decide(signal, now_ns=self._clock.now_ns())
             recorded = await self._ledger.record_decision(signal, decision, order)
@@ -153,6 +206,7 @@ class SignalConsumer:
             return order
 
     async def _submit(self, order: Order) -> None:
+        await self._check_lease()
         try:
             await asyncio.wait_for(self._broker.submit(order), self._submit_timeout_s)
         except OrderRejected as exc:

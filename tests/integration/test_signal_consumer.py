@@ -25,9 +25,12 @@ from app.domain.order import Order, OrderStatus, OrderType
 from app.domain.position import Lot
 from app.engine.execution import ExecutionEngine
 from app.engine.portfolio import Portfolio
+from app.persistence.lease import SqlLease
 from app.persistence.ledger import SqlLedger
 from app.persistence.migrate import upgrade
+from app.persistence.tables import leases
 from app.ports.broker import BrokerOrder, TransientBrokerError
+from app.ports.lease import LeaseLost
 from app.risk.chain import RiskChain
 from app.risk.rules import MaxExposureRule
 from app.risk.sizing import FixedFractionalSizer, SizingConfig
@@ -52,6 +55,7 @@ class AmbiguousBroker(SimBroker):
 @dataclass
 class Rig:
     ledger: SqlLedger
+    lease: SqlLease
     bus: InProcessBus
     clock: SimClock
     broker: SimBroker
@@ -62,6 +66,7 @@ class Rig:
         self.consumer.request_stop()
         async with asyncio.timeout(10):
             await self.task
+        await self.lease.close()
 
 
 def _venue() -> SimVenue:
@@ -75,11 +80,17 @@ def _venue() -> SimVenue:
 
 
 async def _start(
-    url: str, *, broker_type: type[SimBroker] = SimBroker, venue: SimVenue | None = None
+    url: str,
+    *,
+    broker_type: type[SimBroker] = SimBroker,
+    venue: SimVenue | None = None,
+    holder: str = "t",
+    bus: InProcessBus | None = None,
+    wait_ready: bool = True,
 ) -> Rig:
     ledger = SqlLedger(url)
     await ledger.start()
-    bus = InProcessBus()
+    bus = bus or InProcessBus()
     clock = SimClock(OPEN_NS)
     broker = broker_type(venue or _venue(), clock)
     engine = ExecutionEngine(
@@ -88,19 +99,23 @@ async def _start(
         risk=RiskChain([MaxExposureRule(limit=Decimal("50000"))]),
         order_ttl_ns=30 * SECOND,
     )
+    lease = SqlLease(url)
+    await lease.start()
     consumer = SignalConsumer(
         engine=engine,
         ledger=ledger,
         broker=broker,
         bus=bus,
         clock=clock,
-        consumer="t",
+        lease=lease,
+        consumer=holder,
         resolve_every_s=0.05,
     )
     task = asyncio.create_task(consumer.run())
-    async with asyncio.timeout(10):
-        await consumer.ready.wait()
-    return Rig(ledger, bus, clock, broker, consumer, task)
+    if wait_ready:
+        async with asyncio.timeout(10):
+            await consumer.ready.wait()
+    return Rig(ledger, lease, bus, clock, broker, consumer, task)
 
 
 async def _until(check: Callable[[], Awaitable[bool]]) -> None:
@@ -222,3 +237,49 @@ async def test_restart_expires_an_intent_past_its_ttl(url: str) -> None:
     assert await _status(second, "tr-stale") is OrderStatus.EXPIRED
     assert venue.ledger.orders == {}
     await second.ledger.close()
+
+
+async def test_two_executors_only_the_lease_holder_trades(url: str) -> None:
+    venue = _venue()
+    venue.on_tick(Tick("ABC", OPEN_NS, 10.0, 100, 1))
+    bus = InProcessBus()
+    active = await _start(url, venue=venue, holder="a", bus=bus)
+    standby = await _start(url, venue=venue, holder="b", bus=bus, wait_ready=False)
+    first = entry_signal(symbol="ABC", key="one")
+    await bus.publish(SIGNALS, encode(first))
+    await _until(lambda: _is(active, client_order_id_for("one"), OrderStatus.ACCEPTED))
+    assert not standby.consumer.ready.is_set()
+    await active.stop()  # a rolling update: the old executor hands over
+    async with asyncio.timeout(10):
+        await standby.consumer.ready.wait()
+    second = entry_signal(symbol="XYZ", key="two")
+    venue.on_tick(Tick("XYZ", OPEN_NS, 5.0, 100, 1))
+    await bus.publish(SIGNALS, encode(second))
+    await _until(lambda: _is(standby, client_order_id_for("two"), OrderStatus.ACCEPTED))
+    await standby.stop()
+    assert sorted(venue.ledger.orders) == sorted(
+        [client_order_id_for("one"), client_order_id_for("two")]
+    )
+    await active.ledger.close()
+    await standby.ledger.close()
+
+
+async def test_a_fenced_executor_refuses_to_trade(url: str) -> None:
+    venue = _venue()
+    venue.on_tick(Tick("ABC", OPEN_NS, 10.0, 100, 1))
+    rig = await _start(url, venue=venue, holder="a")
+    usurper = SqlLease(url)
+    await usurper.start()
+    async with usurper._db.connect() as connection, connection.begin():
+        await connection.execute(leases.update().values(expires_ms=0))  # a lost lease
+    assert await usurper.acquire(holder="b", ttl_ms=60_000) is not None
+    await rig.bus.publish(SIGNALS, encode(entry_signal()))
+    async with asyncio.timeout(10):
+        with pytest.raises(ExceptionGroup) as raised:
+            await rig.task
+    assert raised.group_contains(LeaseLost)
+    assert venue.ledger.orders == {}
+    assert (await rig.ledger.counts()).orders == 0
+    await usurper.close()
+    await rig.lease.close()
+    await rig.ledger.close()
