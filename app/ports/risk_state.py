@@ -43,7 +43,7 @@ class StrategyState(msgspec.Struct, frozen=True):
 
 
 class DailyCounters(msgspec.Struct, frozen=True):
-    """One strategy's numbers for one trading day (America/New_York); the daily reset starts a new row."""
+    """One strategy's numbers for one New York trading day; each day starts a new row."""
 
     trading_day: str  # YYYY-MM-DD
     strategy: str
