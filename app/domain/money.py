@@ -34,10 +34,13 @@ def tick_size_for(price: Decimal) -> Decimal:
     return CENT if price >= ONE_DOLLAR else SUB_PENNY
 
 
-def to_tick(price: Decimal, *, tick: Decimal | None = None) -> Decimal:
-    """Quantize a price to the instrument's tick (banker's rounding to the nearest tick)."""
+def to_tick(
+    price: Decimal, *, tick: Decimal | None = None, rounding: str = ROUND_HALF_EVEN
+) -> Decimal:
+    """Quantize a price to the instrument's tick: to the nearest by default (banker's rounding),
+    or ROUND_FLOOR / ROUND_CEILING to stay on one side of a bound."""
     step = tick if tick is not None else tick_size_for(price)
-    ticks = (price / step).quantize(ONE_DOLLAR, rounding=ROUND_HALF_EVEN)
+    ticks = (price / step).quantize(ONE_DOLLAR, rounding=rounding)
     return (ticks * step).quantize(step)
 
 

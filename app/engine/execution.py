@@ -7,16 +7,18 @@ installed here (`commit_*`), and talks to the broker.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 
 from app.domain.decision import Decision
 from app.domain.execution import ExecutionReport, Fill, ReportKind
 from app.domain.ids import client_order_id_for
-from app.domain.money import ZERO, InvalidPrice, price_from_float
+from app.domain.money import ZERO, InvalidPrice, price_from_float, to_tick
 from app.domain.order import Order, OrderStatus, OrderType
-from app.domain.signal import Signal, SignalKind
+from app.domain.signal import Side, Signal, SignalKind
+from app.engine.book_view import BookView
 from app.engine.portfolio import FillEffect, Portfolio
+from app.risk.book import RiskBook
 from app.risk.chain import RiskChain
 from app.risk.intent import OrderIntent
 from app.risk.sizing import FixedFractionalSizer
@@ -46,47 +48,42 @@ class ReportEffect:
 
 
 class ExecutionEngine:
+    """Entries go out as marketable limit orders: the limit is the decision price moved by a
+    collar (`entry_collar_bps`) towards the market, so what an entry can cost is known, to the
+    cent, when it is approved, and that is what it reserves against the limits. Exits are
+    market orders: getting out matters more than the price."""
+
     def __init__(
         self,
         *,
         portfolio: Portfolio,
         sizer: FixedFractionalSizer,
         risk: RiskChain,
+        risk_book: RiskBook,
         order_ttl_ns: int,
+        entry_collar_bps: Decimal = Decimal("50"),
     ) -> None:
         self.portfolio = portfolio
+        self.risk_book = risk_book
         self._sizer = sizer
         self._risk = risk
         self._order_ttl_ns = order_ttl_ns
+        self._collar = entry_collar_bps / Decimal(10_000)
         self.orders: dict[str, Order] = {}
         self._reserved: dict[str, Decimal] = {}
         self._seen_executions: set[str] = set()
+        self.view = BookView(
+            portfolio=portfolio,
+            risk=risk_book,
+            working=self.orders.values,
+            reserved=self._reserved,
+        )
 
     def load(self, open_orders: list[Order]) -> None:
         for order in open_orders:
             self.orders[order.client_order_id] = order
             if order.is_entry:
                 self._reserved[order.client_order_id] = _reservation_price(order)
-
-    # risk view -----------------------------------------------------------------------------
-    def equity(self) -> Decimal:
-        return self.portfolio.equity_at_cost()
-
-    def committed_exposure(self) -> Decimal:
-        working = sum(
-            (
-                self._reserved.get(o.client_order_id, ZERO) * o.remaining
-                for o in self.orders.values()
-                if o.is_open and o.is_entry
-            ),
-            ZERO,
-        )
-        return self.portfolio.exposure() + working
-
-    def open_position_count(self) -> int:
-        pending = {(o.strategy, o.symbol) for o in self.orders.values() if o.is_open and o.is_entry}
-        held = {k for k, p in self.portfolio.positions.items() if p.qty != ZERO}
-        return len(pending | held)
 
     # signals -------------------------------------------------------------------------------
     def decide(self, signal: Signal, *, now_ns: int) -> tuple[Decision, Order | None]:
@@ -121,11 +118,21 @@ class ExecutionEngine:
             stop = price_from_float(signal.stop_price)
         except InvalidPrice as exc:
             return Decision(False, f"bad stop price: {exc}", coid), None
-        qty = self._sizer.size(equity=self.equity(), entry=ref, stop=stop)
+        view = self.view.at(now_ns)
+        qty = self._sizer.size(equity=view.equity(), entry=ref, stop=stop)
         if qty < 1:
             return Decision(False, f"size is zero (entry {ref}, stop {stop})", coid), None
-        intent = OrderIntent(signal.strategy, signal.symbol, signal.side, qty, ref)
-        result = self._risk.evaluate(intent, self)
+        limit = self._collared(ref, signal.side)
+        intent = OrderIntent(
+            strategy=signal.strategy,
+            symbol=signal.symbol,
+            side=signal.side,
+            qty=qty,
+            ref_price=limit,
+            stop_price=stop,
+            signal_ts_ns=signal.ts_ns,
+        )
+        result = self._risk.evaluate(intent, view)
         if not result.approved:
             return Decision(False, result.reason, coid, result.qty, result.checks), None
         order = Order(
@@ -134,14 +141,15 @@ class ExecutionEngine:
             symbol=signal.symbol,
             side=signal.side,
             qty=result.qty,
-            order_type=OrderType.MARKET,
+            order_type=OrderType.LIMIT,
+            limit_price=limit,
             created_ns=now_ns,
             updated_ns=now_ns,
             signal_key=signal.dedup_key,
             ref_price=ref,
             expires_ns=now_ns + self._order_ttl_ns,
         )
-        self._reserved[coid] = ref
+        self._reserved[coid] = limit
         return Decision(True, "approved", coid, result.qty, result.checks), order
 
     def _decide_exit(
@@ -174,6 +182,12 @@ class ExecutionEngine:
             expires_ns=now_ns + self._order_ttl_ns,
         )
         return Decision(True, f"exit ({signal.reason})", coid, qty, {"exit": signal.reason}), order
+
+    def _collared(self, ref: Decimal, side: Side) -> Decimal:
+        """The marketable limit: a buy may pay up to the collar above the decision price."""
+        if side is Side.BUY:
+            return to_tick(ref * (1 + self._collar), rounding=ROUND_FLOOR)
+        return to_tick(ref * (1 - self._collar), rounding=ROUND_CEILING)
 
     def track(self, order: Order) -> None:
         """Install an order whose row is committed."""

@@ -1,4 +1,4 @@
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import pytest
 from hypothesis import given
@@ -63,3 +63,8 @@ def test_avg_price_quantum_is_stable(value: Decimal) -> None:
     once = to_avg_price(value)
     assert to_avg_price(once) == once
     assert abs(once - value) <= Decimal("0.000000005")
+
+
+def test_to_tick_can_stay_on_one_side() -> None:
+    assert to_tick(Decimal("10.0499"), rounding=ROUND_FLOOR) == Decimal("10.04")
+    assert to_tick(Decimal("10.0401"), rounding=ROUND_CEILING) == Decimal("10.05")

@@ -1,10 +1,11 @@
 from decimal import Decimal
 
 from app.domain.execution import ExecutionReport, ReportKind
-from app.domain.order import OrderStatus
+from app.domain.order import OrderStatus, OrderType
 from app.domain.signal import Side, Signal, SignalKind
 from app.engine.execution import ExecutionEngine, ReportOutcome
 from app.engine.portfolio import Portfolio
+from app.risk.book import RiskBook, RiskLimits
 from app.risk.chain import RiskChain
 from app.risk.rules import MaxExposureRule
 from app.risk.sizing import FixedFractionalSizer, SizingConfig
@@ -16,6 +17,7 @@ def _engine(limit: str = "50000") -> ExecutionEngine:
         portfolio=Portfolio(starting_cash=Decimal("100000")),
         sizer=FixedFractionalSizer(SizingConfig(Decimal("0.5"), Decimal("10000"))),
         risk=RiskChain([MaxExposureRule(limit=Decimal(limit))]),
+        risk_book=RiskBook(RiskLimits()),
         order_ttl_ns=30_000_000_000,
     )
 
@@ -44,6 +46,8 @@ def test_entry_is_sized_from_the_stop_and_capped_by_value() -> None:
     decision, order = engine.decide(entry_signal(price=10.0, stop=9.7), now_ns=OPEN_NS)
     assert decision.approved and order is not None
     assert order.qty == Decimal("1000")  # $500 / $0.30 = 1666, capped at $10,000 / $10
+    assert order.order_type is OrderType.LIMIT
+    assert order.limit_price == Decimal("10.05")  # marketable: 50 bps collar above $10.00
     assert order.client_order_id == decision.client_order_id
     assert order.expires_ns == OPEN_NS + 30_000_000_000
 
@@ -72,7 +76,7 @@ def test_exposure_counts_working_orders() -> None:
     assert first is not None
     engine.track(first)
     decision, second = engine.decide(entry_signal(symbol="BBB", key="b"), now_ns=OPEN_NS)
-    assert second is not None and second.qty == Decimal("500")
+    assert second is not None and second.qty == Decimal("492")  # $4,950 left at $10.05
     assert "max_exposure" in decision.checks
 
 
@@ -137,6 +141,6 @@ def test_reloaded_working_entry_still_reserves_exposure() -> None:
     assert working is not None and working.ref_price == Decimal("10.00")
     restarted = _engine(limit="15000")
     restarted.load([working])
-    assert restarted.committed_exposure() == Decimal("10000.00")
+    assert restarted.view.committed_exposure() == Decimal("10050.00")
     _, second = restarted.decide(entry_signal(symbol="BBB", key="b"), now_ns=OPEN_NS)
-    assert second is not None and second.qty == Decimal("500")
+    assert second is not None and second.qty == Decimal("492")
