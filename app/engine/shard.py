@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from app.domain.exit_state import ExitState
 from app.domain.market import Bar, Tick
 from app.domain.money import ZERO
 from app.domain.position import Lot
@@ -39,22 +40,36 @@ class ShardEngine:
         self._grace_ns = watermark_grace_ns
         self._next_flush_ns = 0
         self._lots: dict[str, dict[str, Lot]] = {}
-        self._exit_sent: dict[str, tuple[int, int]] = {}  # entry id -> (attempt, sent at)
+        self._exit_sent: dict[str, int] = {}  # entry id -> when its last exit signal went out
+        self._exit_states: dict[str, ExitState] = {}
+        self._dirty_exit_states: dict[str, ExitState] = {}
+        self._data_ns = 0
         self.last_price: dict[str, float] = {}
         self.ticks = 0
         self.bars = 0
 
-    def load_lots(self, lots: Iterable[Lot]) -> None:
+    def load_lots(self, lots: Iterable[Lot], exit_states: Iterable[ExitState] = ()) -> None:
         for lot in lots:
             self.apply_lot(lot)
+        self._exit_states.update((s.entry_order_id, s) for s in exit_states)
 
     def apply_lot(self, lot: Lot) -> None:
+        """A lot changed at execution: a partial exit frees the next exit decision at once."""
         by_symbol = self._lots.setdefault(lot.symbol, {})
+        known = by_symbol.get(lot.entry_order_id)
+        if known is None or known.qty_open != lot.qty_open:
+            self._exit_sent.pop(lot.entry_order_id, None)
         if lot.qty_open > ZERO:
             by_symbol[lot.entry_order_id] = lot
         else:
             by_symbol.pop(lot.entry_order_id, None)
-            self._exit_sent.pop(lot.entry_order_id, None)
+            self._exit_states.pop(lot.entry_order_id, None)
+
+    def drain_exit_states(self) -> list[ExitState]:
+        """Exit states changed since the last call, for the worker to persist."""
+        changed = list(self._dirty_exit_states.values())
+        self._dirty_exit_states.clear()
+        return changed
 
     def open_lots(self, symbol: str) -> list[Lot]:
         return list(self._lots.get(symbol, {}).values())
@@ -71,6 +86,7 @@ class ShardEngine:
         last = self.last_price
         for tick in ticks:
             self.ticks += 1
+            self._data_ns = max(self._data_ns, tick.ts_ns)
             if tick.ts_ns >= self._next_flush_ns:
                 signals.extend(self.on_time(tick.ts_ns - self._grace_ns))
                 self._next_flush_ns = (tick.ts_ns // 1_000_000_000 + 1) * 1_000_000_000
@@ -81,6 +97,7 @@ class ShardEngine:
 
     def on_time(self, now_ns: int) -> list[Signal]:
         """Close every bar that ends at or before `now_ns`."""
+        self._data_ns = max(self._data_ns, now_ns)
         signals: list[Signal] = []
         for bar in self._aggregator.flush_until(now_ns):
             signals.extend(self._on_bar(bar))
@@ -103,15 +120,25 @@ class ShardEngine:
 
     def _exit_signals(self, bar: Bar, lots: list[Lot]) -> list[Signal]:
         due: list[Lot] = []
-        attempts: dict[str, int] = {}
         for lot in lots:
             sent = self._exit_sent.get(lot.entry_order_id)
-            if sent is not None and bar.end_ns - sent[1] < self._exit_retry_ns:
+            if sent is not None and bar.end_ns - sent < self._exit_retry_ns:
+                self._remember(
+                    self._exits.track(bar, lot, self._exit_states.get(lot.entry_order_id))
+                )
                 continue
-            attempts[lot.entry_order_id] = 0 if sent is None else sent[0] + 1
             due.append(lot)
-        signals = self._exits.on_bar(bar, due, attempt_of=attempts)
+        signals, changed = self._exits.on_bar(
+            bar, due, states=self._exit_states, now_ns=self._data_ns
+        )
+        for state in changed.values():
+            self._remember(state)
         for signal in signals:
             if signal.closes is not None:
-                self._exit_sent[signal.closes] = (attempts[signal.closes], bar.end_ns)
+                self._exit_sent[signal.closes] = bar.end_ns
         return signals
+
+    def _remember(self, state: ExitState) -> None:
+        if self._exit_states.get(state.entry_order_id) != state:
+            self._exit_states[state.entry_order_id] = state
+            self._dirty_exit_states[state.entry_order_id] = state

@@ -3,35 +3,63 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class ExitReason(enum.StrEnum):
     STOP = "stop"
+    TRAILING_STOP = "trailing_stop"
     TARGET = "target"
     TIME = "time"
     SESSION_END = "session_end"
 
 
 @dataclass(frozen=True, slots=True)
+class Target:
+    """Take `fraction` of the original quantity off at `pct` beyond the entry price."""
+
+    pct: float
+    fraction: float
+
+    def __post_init__(self) -> None:
+        if self.pct <= 0 or not 0 < self.fraction <= 1:
+            raise ValueError(f"a target needs pct > 0 and fraction in (0, 1], got {self}")
+
+
+@dataclass(frozen=True, slots=True)
 class ExitConfig:
-    """Percent stop and target from the entry, a maximum hold, and flattening before the close."""
+    """Fixed and trailing stops, scaled targets, a maximum hold, flattening before the close.
+
+    The last target closes whatever is left. `stale_after_s` refuses exit decisions on a bar
+    older than that against the shard's data time.
+    """
 
     stop_pct: float = 3.0
-    target_pct: float = 6.0
+    trailing_pct: float | None = None
+    targets: tuple[Target, ...] = field(default_factory=lambda: (Target(6.0, 1.0),))
     max_hold_s: int = 1800
     flatten_before_close_s: int | None = 300
+    stale_after_s: float = 5.0
 
     def __post_init__(self) -> None:
         if not 0 < self.stop_pct < 100:
             raise ValueError(f"stop_pct must be in (0, 100), got {self.stop_pct}")
-        if self.target_pct <= 0:
-            raise ValueError(f"target_pct must be positive, got {self.target_pct}")
+        if self.trailing_pct is not None and not 0 < self.trailing_pct < 100:
+            raise ValueError(f"trailing_pct must be in (0, 100), got {self.trailing_pct}")
+        if not self.targets or list(self.targets) != sorted(self.targets, key=lambda t: t.pct):
+            raise ValueError("targets must be non-empty and in increasing pct order")
         if self.max_hold_s <= 0:
             raise ValueError(f"max_hold_s must be positive, got {self.max_hold_s}")
 
     def stop_price(self, entry: float, *, long: bool) -> float:
         return entry * (1 - self.stop_pct / 100) if long else entry * (1 + self.stop_pct / 100)
 
-    def target_price(self, entry: float, *, long: bool) -> float:
-        return entry * (1 + self.target_pct / 100) if long else entry * (1 - self.target_pct / 100)
+    def trailing_price(self, best: float, *, long: bool) -> float | None:
+        if self.trailing_pct is None:
+            return None
+        step = self.trailing_pct / 100
+        return best * (1 - step) if long else best * (1 + step)
+
+    def target_price(self, entry: float, index: int, *, long: bool) -> float:
+        pct = self.targets[index].pct / 100
+        return entry * (1 + pct) if long else entry * (1 - pct)
