@@ -37,21 +37,41 @@ from app.marketdata.validation import TickValidator, ValidationConfig
 from app.persistence.lease import SqlLease
 from app.persistence.ledger import SqlLedger
 from app.persistence.migrate import upgrade
+from app.persistence.risk_state import SqlRiskStateStore
 from app.ports.broker import Broker
 from app.ports.bus import MessageBus
 from app.ports.clock import Clock
 from app.ports.feed import MarketDataFeed
 from app.ports.ledger import Ledger
+from app.ports.risk_state import BreakerState
 from app.ports.service import Service
+from app.risk.book import RiskBook, RiskLimits
+from app.risk.breaker import BreakerConfig, FailureBreaker
 from app.risk.chain import RiskChain
-from app.risk.rules import MaxExposureRule, MaxOpenPositionsRule
+from app.risk.guards import (
+    CooldownRule,
+    DailyLossRule,
+    HaltRule,
+    PatternDayTraderRule,
+    StaleDataRule,
+)
+from app.risk.intent import RiskRule
+from app.risk.rules import (
+    BuyingPowerRule,
+    MaxExposureRule,
+    MaxOpenPositionsRule,
+    MaxSymbolExposureRule,
+    MaxTradeRiskRule,
+    StrategyCapitalRule,
+)
 from app.risk.sizing import FixedFractionalSizer, SizingConfig
 from app.services.market_data import StreamRouter
+from app.services.risk_keeper import RiskKeeper
 from app.services.shard_worker import ShardWorker
 from app.services.signal_consumer import SignalConsumer
 from app.services.tick_recorder import TickRecorder
 from app.services.venue_feeder import VenueFeeder
-from app.settings import FeedKind, Mode, Settings, Venue
+from app.settings import FeedKind, Mode, RiskSettings, Settings, Venue
 from app.strategies.base import Strategy
 from app.strategies.breakout import Breakout
 from app.tickstore.parquet import ParquetTickStore
@@ -201,6 +221,85 @@ async def build_broker(
             )
 
 
+def risk_chain(risk: RiskSettings) -> RiskChain:
+    """Gates first (they refuse outright), then the caps (they cut the size to what fits)."""
+    gates: list[RiskRule] = [
+        HaltRule(),
+        StaleDataRule(max_age_ns=int(risk.stale_signal_s * 1e9)),
+        CooldownRule(),
+        DailyLossRule(limit=risk.daily_loss_limit),
+    ]
+    if risk.pdt:
+        gates.append(PatternDayTraderRule())
+    caps: list[RiskRule] = [
+        MaxTradeRiskRule(limit=risk.max_trade_risk),
+        MaxSymbolExposureRule(limit=risk.max_symbol_exposure),
+        StrategyCapitalRule(default=risk.strategy_capital),
+        MaxExposureRule(limit=risk.max_exposure),
+        BuyingPowerRule(),
+        MaxOpenPositionsRule(limit=risk.max_open_positions),
+    ]
+    return RiskChain([*gates, *caps])
+
+
+async def build_executor(
+    settings: Settings, *, ledger: Ledger, broker: Broker, bus: MessageBus, clock: Clock
+) -> tuple[SignalConsumer, list[Callable[[], Awaitable[None]]]]:
+    """The signal consumer with its engine, risk state, lease and breaker."""
+    risk = settings.risk
+    engine = ExecutionEngine(
+        portfolio=Portfolio(starting_cash=risk.starting_cash),
+        sizer=FixedFractionalSizer(
+            SizingConfig(
+                risk_per_trade_pct=risk.risk_per_trade_pct,
+                max_position_value=risk.max_position_value,
+            )
+        ),
+        risk=risk_chain(risk),
+        risk_book=RiskBook(
+            RiskLimits(
+                max_drawdown=risk.max_drawdown,
+                global_max_drawdown=risk.global_max_drawdown,
+                loss_streak=risk.loss_streak,
+                cooldown_ns=risk.cooldown_s * 1_000_000_000,
+            )
+        ),
+        order_ttl_ns=settings.order_ttl_s * 1_000_000_000,
+        entry_collar_bps=risk.entry_collar_bps,
+    )
+    lease = SqlLease(settings.ledger_url)
+    store = SqlRiskStateStore(settings.ledger_url)
+    await lease.start()
+    await store.start()
+    identity = process_identity("executor")
+    keeper = RiskKeeper(
+        engine=engine,
+        store=store,
+        broker=broker,
+        breaker=FailureBreaker(
+            BreakerConfig(
+                threshold=risk.broker_breaker_failures,
+                cooldown_ns=risk.broker_breaker_cooldown_s * 1_000_000_000,
+            ),
+            BreakerState(name=f"broker.{settings.venue.value}"),
+        ),
+        bus=bus,
+        clock=clock,
+        actor=identity,
+    )
+    consumer = SignalConsumer(
+        engine=engine,
+        ledger=ledger,
+        broker=broker,
+        bus=bus,
+        clock=clock,
+        lease=lease,
+        keeper=keeper,
+        consumer=identity,
+    )
+    return consumer, [lease.close, store.close]
+
+
 async def build(settings: Settings, *, role: Role = Role.MONOLITH) -> Runtime:
     match settings.mode:
         case Mode.MONOLITH:
@@ -221,7 +320,6 @@ async def _build_monolith(settings: Settings) -> Runtime:
     bus = InProcessBus()
     clock, window = await market_clock(settings, ledger)
     broker, venue_services = await build_broker(settings, clock=clock, ledger=ledger, bus=bus)
-    risk = settings.risk
     strategies = default_strategies()
     exit_configs = {s.name: s.exit for s in strategies}
     shard_count = settings.shard_count
@@ -240,32 +338,8 @@ async def _build_monolith(settings: Settings) -> Runtime:
         )
         for shard in range(shard_count)
     ]
-    engine = ExecutionEngine(
-        portfolio=Portfolio(starting_cash=risk.starting_cash),
-        sizer=FixedFractionalSizer(
-            SizingConfig(
-                risk_per_trade_pct=risk.risk_per_trade_pct,
-                max_position_value=risk.max_position_value,
-            )
-        ),
-        risk=RiskChain(
-            [
-                MaxOpenPositionsRule(limit=risk.max_open_positions),
-                MaxExposureRule(limit=risk.max_exposure),
-            ]
-        ),
-        order_ttl_ns=settings.order_ttl_s * 1_000_000_000,
-    )
-    lease = SqlLease(settings.ledger_url)
-    await lease.start()
-    consumer = SignalConsumer(
-        engine=engine,
-        ledger=ledger,
-        broker=broker,
-        bus=bus,
-        clock=clock,
-        lease=lease,
-        consumer=process_identity("monolith"),
+    consumer, closers = await build_executor(
+        settings, ledger=ledger, broker=broker, bus=bus, clock=clock
     )
     router = StreamRouter(
         feed=build_feed(settings, clock=clock, window=window),
@@ -282,7 +356,7 @@ async def _build_monolith(settings: Settings) -> Runtime:
         )
     return Runtime(
         role=Role.MONOLITH,
-        closers=[lease.close],
+        closers=closers,
         metrics_port=settings.metrics_port,
         stages=[[router], second, [consumer]],
         ledger=ledger,

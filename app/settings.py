@@ -46,6 +46,21 @@ class RiskSettings(_Section):
     max_position_value: Decimal = Field(default=Decimal("10000"), gt=0)
     max_exposure: Decimal = Field(default=Decimal("50000"), gt=0)
     max_open_positions: int = Field(default=10, ge=1)
+    max_symbol_exposure: Decimal = Field(default=Decimal("15000"), gt=0)
+    max_trade_risk: Decimal = Field(default=Decimal("1000"), gt=0)
+    strategy_capital: Decimal | None = Field(
+        default=Decimal("30000"), gt=0, description="committed-capital cap of each strategy"
+    )
+    daily_loss_limit: Decimal = Field(default=Decimal("2000"), gt=0)
+    max_drawdown: Decimal | None = Field(default=Decimal("3000"), gt=0)
+    global_max_drawdown: Decimal | None = Field(default=Decimal("5000"), gt=0)
+    loss_streak: int = Field(default=4, ge=0, description="losses in a row before a cool-down")
+    cooldown_s: int = Field(default=1800, ge=0)
+    stale_signal_s: float = Field(default=10.0, gt=0)
+    pdt: bool = Field(default=False, description="count day trades for brokers enforcing PDT")
+    entry_collar_bps: Decimal = Field(default=Decimal("50"), ge=0, le=1000)
+    broker_breaker_failures: int = Field(default=5, ge=1)
+    broker_breaker_cooldown_s: int = Field(default=30, ge=1)
 
 
 class SimSettings(_Section):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import ledger
+from app.cli import ledger, risk
 from app.cli.run import run
 
 app = typer.Typer(
@@ -14,6 +14,9 @@ app.command()(run)
 app.add_typer(ledger.db, name="db")
 app.command()(ledger.positions)
 app.command()(ledger.orders)
+app.command()(risk.halt)
+app.command()(risk.resume)
+app.command("risk")(risk.risk)
 
 if __name__ == "__main__":
     app()

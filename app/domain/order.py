@@ -120,6 +120,7 @@ class Order:
     avg_fill_price: Decimal | None = None
     broker_order_id: str | None = None
     closes: str | None = None
+    purpose: str = ""  # "entry", or why the exit was sent (stop, target, ...)
     expires_ns: int | None = None
     reason: str = ""
     updated_ns: int = 0

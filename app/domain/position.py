@@ -41,7 +41,7 @@ class Lot:
         self.qty_open += fill.qty
         self.fees += fill.fee
 
-    def close_with(self, fill: Fill, *, exit_order_id: str) -> Trade:
+    def close_with(self, fill: Fill, *, exit_order_id: str, exit_reason: str = "") -> Trade:
         """Close part of this lot with an exit fill and return the trade that links them."""
         if fill.side is self.side:
             raise LotMismatch(f"exit fill on the same side as lot {self.entry_order_id}")
@@ -64,6 +64,7 @@ class Lot:
             entry_ns=self.opened_ns,
             exit_ns=fill.ts_ns,
             realized_pnl=gross - fill.fee,
+            exit_reason=exit_reason,
         )
 
     @property
@@ -86,6 +87,7 @@ class Trade(msgspec.Struct, frozen=True):
     entry_ns: int
     exit_ns: int
     realized_pnl: Decimal
+    exit_reason: str = ""
 
 
 @dataclass(slots=True)

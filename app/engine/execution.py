@@ -146,6 +146,7 @@ class ExecutionEngine:
             created_ns=now_ns,
             updated_ns=now_ns,
             signal_key=signal.dedup_key,
+            purpose="entry",
             ref_price=ref,
             expires_ns=now_ns + self._order_ttl_ns,
         )
@@ -179,6 +180,7 @@ class ExecutionEngine:
             updated_ns=now_ns,
             signal_key=signal.dedup_key,
             closes=lot.entry_order_id,
+            purpose=signal.reason,
             expires_ns=now_ns + self._order_ttl_ns,
         )
         return Decision(True, f"exit ({signal.reason})", coid, qty, {"exit": signal.reason}), order

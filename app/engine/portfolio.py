@@ -71,7 +71,9 @@ class Portfolio:
             if existing is None:
                 raise UnlinkedExit(f"exit {order.client_order_id} closes unknown lot {entry_id}")
             lot = replace(existing)
-            trade = lot.close_with(fill, exit_order_id=order.client_order_id)
+            trade = lot.close_with(
+                fill, exit_order_id=order.client_order_id, exit_reason=order.purpose
+            )
             realized = old_position.realized_pnl + trade.realized_pnl
         position = self._position_with(key, lot, realized)
         return FillEffect(fill=fill, order=new_order, lot=lot, position=position, trade=trade)

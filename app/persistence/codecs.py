@@ -51,6 +51,7 @@ def order_row(order: Order) -> Row:
         "ref_price": order.ref_price,
         "tif": order.tif.value,
         "closes": order.closes,
+        "purpose": order.purpose,
         "signal_key": order.signal_key,
         "created_ns": order.created_ns,
         "expires_ns": order.expires_ns,
@@ -88,6 +89,7 @@ def order_from_row(row: RowMapping) -> Order:
         avg_fill_price=row["avg_fill_price"],
         broker_order_id=row["broker_order_id"],
         closes=row["closes"],
+        purpose=row["purpose"],
         expires_ns=row["expires_ns"],
         reason=row["reason"],
         updated_ns=row["updated_ns"],
@@ -170,6 +172,7 @@ def trade_row(trade: Trade) -> Row:
         "entry_ns": trade.entry_ns,
         "exit_ns": trade.exit_ns,
         "realized_pnl": trade.realized_pnl,
+        "exit_reason": trade.exit_reason,
     }
 
 
@@ -187,4 +190,5 @@ def trade_from_row(row: RowMapping) -> Trade:
         entry_ns=row["entry_ns"],
         exit_ns=row["exit_ns"],
         realized_pnl=row["realized_pnl"],
+        exit_reason=row["exit_reason"],
     )

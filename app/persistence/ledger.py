@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Executable, func, insert, select
-from sqlalchemy.engine import RowMapping, make_url
+from sqlalchemy import Executable, delete, func, insert, select
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.decision import Decision
 from app.domain.execution import Fill
+from app.domain.exit_state import ExitState
 from app.domain.order import Order, OrderStatus
 from app.domain.position import Lot, Position, Trade
 from app.domain.signal import Signal
@@ -29,17 +30,15 @@ from app.persistence.codecs import (
     trade_from_row,
     trade_row,
 )
-from app.persistence.engine import make_engine
 from app.persistence.errors import (
     DuplicateOrderError,
     InconsistentWriteError,
-    SchemaNotAtHeadError,
     StaleOrderUpdateError,
     UnknownOrderError,
 )
-from app.persistence.migrate import head_revision, known_revisions, revision_of
+from app.persistence.migrate import open_at_head
 from app.persistence.statements import insert_new, non_terminal_statuses, update_progress, upsert
-from app.persistence.tables import fills, lots, orders, positions, signals, trades
+from app.persistence.tables import exit_states, fills, lots, orders, positions, signals, trades
 from app.ports.ledger import LedgerCounts
 
 
@@ -52,17 +51,8 @@ class SqlLedger:
 
     async def start(self) -> None:
         """Connect and check the schema is at head; raises SchemaNotAtHeadError otherwise."""
-        if self._engine is not None:
-            return
-        engine = make_engine(self._url)
-        try:
-            async with engine.connect() as connection:
-                revision = await connection.run_sync(revision_of)
-            self._check_schema(revision)
-        except BaseException:
-            await engine.dispose()
-            raise
-        self._engine = engine
+        if self._engine is None:
+            self._engine = await open_at_head(self._url, what="ledger")
 
     async def close(self) -> None:
         engine, self._engine = self._engine, None
@@ -157,7 +147,41 @@ class SqlLedger:
             )
             if trade is not None:
                 await connection.execute(insert(trades).values(trade_row(trade)))
+            if lot.qty_open == 0:
+                await connection.execute(
+                    delete(exit_states).where(exit_states.c.entry_order_id == lot.entry_order_id)
+                )
         return True
+
+    async def exit_states(self) -> list[ExitState]:
+        """The exit state of every open lot."""
+        rows = await self._rows(
+            select(exit_states).join(
+                lots, (lots.c.entry_order_id == exit_states.c.entry_order_id) & lots.c.is_open
+            )
+        )
+        return [
+            ExitState(
+                row["entry_order_id"], best_price=row["best_price"], targets_hit=row["targets_hit"]
+            )
+            for row in rows
+        ]
+
+    async def save_exit_states(self, states: Sequence[ExitState]) -> None:
+        """Upsert exit states in one transaction."""
+        if not states:
+            return
+        dialect = self._db.dialect
+        async with self._db.connect() as connection, connection.begin():
+            for state in states:
+                row = {
+                    "entry_order_id": state.entry_order_id,
+                    "best_price": state.best_price,
+                    "targets_hit": state.targets_hit,
+                }
+                await connection.execute(
+                    upsert(dialect, exit_states, row, key=[exit_states.c.entry_order_id])
+                )
 
     async def get_order(self, client_order_id: str) -> Order | None:
         rows = await self._rows(select(orders).where(orders.c.client_order_id == client_order_id))
@@ -230,22 +254,6 @@ class SqlLedger:
         async with self._db.connect() as connection:
             result = await connection.execute(statement)
             return result.mappings().all()
-
-    def _check_schema(self, revision: str | None) -> None:
-        head = head_revision()
-        if revision == head:
-            return
-        database = make_url(self._url).render_as_string(hide_password=True)
-        if revision is not None and revision not in known_revisions():
-            raise SchemaNotAtHeadError(
-                f"the ledger database {database} is at revision {revision}, unknown to this "
-                f"code (head {head}): newer code migrated it; deploy that version"
-            )
-        found = "has no ledger schema" if revision is None else f"is at revision {revision}"
-        raise SchemaNotAtHeadError(
-            f"the ledger database {database} {found}, this code needs {head}: "
-            "run `trader db upgrade`"
-        )
 
 
 async def _write_progress(connection: AsyncConnection, order: Order) -> None:

@@ -13,9 +13,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.persistence.engine import make_engine
+from app.persistence.errors import SchemaNotAtHeadError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any fixed 64-bit number: concurrent upgrades of one PostgreSQL database queue on it.
@@ -71,3 +73,33 @@ def _upgrade_to_head(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+async def open_at_head(url: str, *, what: str) -> AsyncEngine:
+    """An engine on a database whose schema is at head; otherwise SchemaNotAtHeadError saying
+    what to do (`what` names the store in the message). Nothing is left open on failure."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            revision = await connection.run_sync(revision_of)
+        _require_head(url, revision, what=what)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return engine
+
+
+def _require_head(url: str, revision: str | None, *, what: str) -> None:
+    head = head_revision()
+    if revision == head:
+        return
+    database = make_url(url).render_as_string(hide_password=True)
+    if revision is not None and revision not in known_revisions():
+        raise SchemaNotAtHeadError(
+            f"the {what} database {database} is at revision {revision}, unknown to this "
+            f"code (head {head}): newer code migrated it; deploy that version"
+        )
+    found = "has no schema" if revision is None else f"is at revision {revision}"
+    raise SchemaNotAtHeadError(
+        f"the {what} database {database} {found}, this code needs {head}: run `trader db upgrade`"
+    )

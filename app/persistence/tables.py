@@ -82,6 +82,7 @@ orders = Table(
     Column("updated_ns", BigInteger, nullable=False),
     Column("expires_ns", BigInteger, nullable=True),
     Column("reason", Text, nullable=False),
+    Column("purpose", Text, nullable=False, server_default=""),
 )
 
 fills = Table(
@@ -135,6 +136,7 @@ trades = Table(
     Column("entry_ns", BigInteger, nullable=False),
     Column("exit_ns", BigInteger, nullable=False, index=True),
     Column("realized_pnl", Money, nullable=False),
+    Column("exit_reason", Text, nullable=False, server_default=""),
 )
 
 positions = Table(
@@ -154,4 +156,72 @@ leases = Table(
     Column("holder", Text, nullable=False),
     Column("token", BigInteger, nullable=False),
     Column("expires_ms", BigInteger, nullable=False),
+)
+
+# Risk state (S11, S12): what must survive any restart. Halts are cleared only by an audited
+# resume; daily counters are keyed by the New York trading day, so a new day starts new rows.
+halts = Table(
+    "halts",
+    metadata,
+    Column("scope", Text, primary_key=True),
+    Column("kind", Text, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("since_ns", BigInteger, nullable=False),
+    Column("actor", Text, nullable=False),
+)
+
+strategy_states = Table(
+    "strategy_states",
+    metadata,
+    Column("strategy", Text, primary_key=True),
+    Column("cumulative_pnl", Money, nullable=False),
+    Column("peak_pnl", Money, nullable=False),
+    Column("loss_streak", Integer, nullable=False),
+    Column("cooldown_until_ns", BigInteger, nullable=False),
+)
+
+daily_counters = Table(
+    "daily_counters",
+    metadata,
+    Column("trading_day", Text, primary_key=True),
+    Column("strategy", Text, primary_key=True),
+    Column("realized_pnl", Money, nullable=False),
+    Column("trades", Integer, nullable=False),
+    Column("day_trades", Integer, nullable=False),
+)
+
+breakers = Table(
+    "breakers",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("state", Text, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("opened_ns", BigInteger, nullable=False),
+)
+
+daily_resets = Table(
+    "daily_resets",
+    metadata,
+    Column("trading_day", Text, primary_key=True),
+    Column("actor", Text, nullable=False),
+    Column("ran_ns", BigInteger, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("ts_ns", BigInteger, nullable=False, index=True),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+)
+
+exit_states = Table(
+    "exit_states",
+    metadata,
+    Column("entry_order_id", Text, primary_key=True),
+    Column("best_price", Double, nullable=False),
+    Column("targets_hit", Integer, nullable=False),
 )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import msgspec
 
 from app.domain.decision import Decision
 from app.domain.execution import Fill
+from app.domain.exit_state import ExitState
 from app.domain.order import Order, OrderStatus
 from app.domain.position import Lot, Position, Trade
 from app.domain.signal import Signal
@@ -83,6 +85,12 @@ class Ledger(Protocol):
     async def trades(self, limit: int) -> list[Trade]: ...
 
     async def counts(self) -> LedgerCounts: ...
+
+    async def exit_states(self) -> list[ExitState]:
+        """The exit state of every open lot (dropped when the lot closes)."""
+        ...
+
+    async def save_exit_states(self, states: Sequence[ExitState]) -> None: ...
 
     async def last_activity_ns(self) -> int | None:
         """The market time of the newest signal, order change or fill; None when empty."""

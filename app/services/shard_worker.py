@@ -50,7 +50,10 @@ class ShardWorker:
 
     async def run(self) -> None:
         structlog.contextvars.bind_contextvars(shard=self._shard_id)
-        self.engine.load_lots(lot for lot in await self._ledger.open_lots() if self._mine(lot))
+        lots = [lot for lot in await self._ledger.open_lots() if self._mine(lot)]
+        mine = {lot.entry_order_id for lot in lots}
+        states = [s for s in await self._ledger.exit_states() if s.entry_order_id in mine]
+        self.engine.load_lots(lots, states)
         log.info("shard_started", shard=self._shard_id, lots=len(self.engine.open_lots_all()))
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(
@@ -87,6 +90,7 @@ class ShardWorker:
             metrics.SIGNALS_EMITTED.labels(kind=signal.kind.value).inc()
         if signals:
             metrics.TICK_TO_SIGNAL.observe(time.perf_counter() - started)
+        await self._ledger.save_exit_states(self.engine.drain_exit_states())
         self.signals += len(signals)
         metrics.TICKS_PROCESSED.labels(shard=self._shard_label).inc(
             self.engine.ticks - before_ticks

@@ -14,6 +14,7 @@ import structlog
 
 from app.bus.codec import encode
 from app.bus.topics import LOTS, SIGNALS
+from app.domain.decision import Decision
 from app.domain.execution import ExecutionReport
 from app.domain.order import Order, OrderStatus
 from app.domain.signal import Signal
@@ -31,6 +32,7 @@ from app.ports.clock import Clock
 from app.ports.lease import ExecutionLease, LeaseLost
 from app.ports.ledger import Ledger, StaleOrderUpdateError
 from app.services.consumer import consume_stream
+from app.services.risk_keeper import RiskKeeper
 
 log = structlog.get_logger()
 
@@ -52,6 +54,7 @@ class SignalConsumer:
         bus: MessageBus,
         clock: Clock,
         lease: ExecutionLease,
+        keeper: RiskKeeper,
         consumer: str,
         lease_ttl_ms: int = 10_000,
         submit_timeout_s: float = 5.0,
@@ -65,6 +68,7 @@ class SignalConsumer:
         self._clock = clock
         self._consumer = consumer
         self._lease = lease
+        self._keeper = keeper
         self._lease_ttl_ms = lease_ttl_ms
         self._token: int | None = None
         self._submit_timeout_s = submit_timeout_s
@@ -89,11 +93,13 @@ class SignalConsumer:
 
     async def _serve(self) -> None:
         await self._recover()
+        await self._keeper.load()
         self.ready.set()
         async with asyncio.TaskGroup() as tasks:
             reports = tasks.create_task(self._reports_loop())
             resolver = tasks.create_task(self._resolve_loop())
-            keeper = tasks.create_task(self._keep_lease())
+            lease = tasks.create_task(self._keep_lease())
+            risk = tasks.create_task(self._keeper.run())
             await consume_stream(
                 self._bus,
                 topic=SIGNALS,
@@ -105,9 +111,8 @@ class SignalConsumer:
                 count=50,
             )
             await self._settle()
-            reports.cancel()
-            resolver.cancel()
-            keeper.cancel()
+            for task in (reports, resolver, lease, risk):
+                task.cancel()
 
     # the execution lease (S10) -----------------------------------------------------------
     async def _acquire_lease(self) -> bool:
@@ -185,7 +190,11 @@ class SignalConsumer:
     async def _decide(self, signal: Signal) -> Order | None:
         await self._check_lease()
         async with self._lock:
-            decision, order = self.engine.decide(signal, now_ns=self._clock.now_ns())
+            now = self._clock.now_ns()
+            if self._keeper.breaker.allow(now):
+                decision, order = self.engine.decide(signal, now_ns=now)
+            else:
+                decision, order = Decision(False, "broker failure breaker is open"), None
             recorded = await self._ledger.record_decision(signal, decision, order)
             self.decisions += 1
             if not recorded:
@@ -211,13 +220,16 @@ class SignalConsumer:
             await asyncio.wait_for(self._broker.submit(order), self._submit_timeout_s)
         except OrderRejected as exc:
             metrics.ORDER_SUBMIT_ERRORS.labels(kind="rejected").inc()
+            await self._keeper.record_submit(ok=True)
             await self._set_status(order.client_order_id, OrderStatus.REJECTED, str(exc))
         except (TransientBrokerError, BrokerUnavailable, TimeoutError) as exc:
             metrics.ORDER_SUBMIT_ERRORS.labels(kind="unknown").inc()
             log.warning("order_submit_ambiguous", order=order.client_order_id, error=repr(exc))
+            await self._keeper.record_submit(ok=False)
             await self._set_status(order.client_order_id, OrderStatus.UNKNOWN, repr(exc))
         else:
             metrics.ORDERS_SUBMITTED.inc()
+            await self._keeper.record_submit(ok=True)
             await self._set_status(order.client_order_id, OrderStatus.SUBMITTED)
 
     async def _set_status(
@@ -270,6 +282,7 @@ class SignalConsumer:
                     metrics.FILLS_DUPLICATE.inc()
                     return
                 self.engine.commit_fill(fx)
+                await self._keeper.after_fill(fx)
                 metrics.FILLS_BOOKED.inc()
                 metrics.REALIZED_PNL.set(float(self.engine.portfolio.realized()))
                 metrics.OPEN_POSITIONS.set(self.engine.portfolio.open_position_count())

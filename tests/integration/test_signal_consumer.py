@@ -28,12 +28,18 @@ from app.engine.portfolio import Portfolio
 from app.persistence.lease import SqlLease
 from app.persistence.ledger import SqlLedger
 from app.persistence.migrate import upgrade
+from app.persistence.risk_state import SqlRiskStateStore
 from app.persistence.tables import leases
 from app.ports.broker import BrokerOrder, TransientBrokerError
 from app.ports.lease import LeaseLost
+from app.ports.risk_state import BreakerState, Halt, HaltKind
+from app.risk.book import RiskBook, RiskLimits
+from app.risk.breaker import BreakerConfig, FailureBreaker
 from app.risk.chain import RiskChain
-from app.risk.rules import MaxExposureRule
+from app.risk.guards import HaltRule
+from app.risk.rules import MaxExposureRule, StrategyCapitalRule
 from app.risk.sizing import FixedFractionalSizer, SizingConfig
+from app.services.risk_keeper import RiskKeeper
 from app.services.signal_consumer import SignalConsumer
 from tests.builders import OPEN_NS, SECOND, entry_signal
 
@@ -56,6 +62,7 @@ class AmbiguousBroker(SimBroker):
 class Rig:
     ledger: SqlLedger
     lease: SqlLease
+    store: SqlRiskStateStore
     bus: InProcessBus
     clock: SimClock
     broker: SimBroker
@@ -67,6 +74,7 @@ class Rig:
         async with asyncio.timeout(10):
             await self.task
         await self.lease.close()
+        await self.store.close()
 
 
 def _venue() -> SimVenue:
@@ -87,6 +95,9 @@ async def _start(
     holder: str = "t",
     bus: InProcessBus | None = None,
     wait_ready: bool = True,
+    chain: RiskChain | None = None,
+    collar_bps: str = "50",
+    max_position: str = "10000",
 ) -> Rig:
     ledger = SqlLedger(url)
     await ledger.start()
@@ -95,12 +106,26 @@ async def _start(
     broker = broker_type(venue or _venue(), clock)
     engine = ExecutionEngine(
         portfolio=Portfolio(starting_cash=Decimal("100000")),
-        sizer=FixedFractionalSizer(SizingConfig(Decimal("0.5"), Decimal("10000"))),
-        risk=RiskChain([MaxExposureRule(limit=Decimal("50000"))]),
+        sizer=FixedFractionalSizer(SizingConfig(Decimal("0.5"), Decimal(max_position))),
+        risk=chain or RiskChain([HaltRule(), MaxExposureRule(limit=Decimal("50000"))]),
+        risk_book=RiskBook(RiskLimits()),
+        entry_collar_bps=Decimal(collar_bps),
         order_ttl_ns=30 * SECOND,
     )
     lease = SqlLease(url)
     await lease.start()
+    store = SqlRiskStateStore(url)
+    await store.start()
+    keeper = RiskKeeper(
+        engine=engine,
+        store=store,
+        broker=broker,
+        breaker=FailureBreaker(BreakerConfig(), BreakerState("broker.sim")),
+        bus=bus,
+        clock=clock,
+        actor=holder,
+        refresh_s=0.05,
+    )
     consumer = SignalConsumer(
         engine=engine,
         ledger=ledger,
@@ -108,6 +133,7 @@ async def _start(
         bus=bus,
         clock=clock,
         lease=lease,
+        keeper=keeper,
         consumer=holder,
         resolve_every_s=0.05,
     )
@@ -115,7 +141,7 @@ async def _start(
     if wait_ready:
         async with asyncio.timeout(10):
             await consumer.ready.wait()
-    return Rig(ledger, lease, bus, clock, broker, consumer, task)
+    return Rig(ledger, lease, store, bus, clock, broker, consumer, task)
 
 
 async def _until(check: Callable[[], Awaitable[bool]]) -> None:
@@ -282,4 +308,59 @@ async def test_a_fenced_executor_refuses_to_trade(url: str) -> None:
     assert (await rig.ledger.counts()).orders == 0
     await usurper.close()
     await rig.lease.close()
+    await rig.store.close()
     await rig.ledger.close()
+
+
+async def test_capital_limit_holds_under_fifty_simultaneous_entries(url: str) -> None:
+    """S13: fifty $500 entries at once against a $10,000 strategy limit: exactly 20 go."""
+    venue = _venue()
+    symbols = [f"S{i:02d}" for i in range(50)]
+    for symbol in symbols:
+        venue.on_tick(Tick(symbol, OPEN_NS, 10.0, 100, 1))
+    chain = RiskChain([StrategyCapitalRule(limits={"s": Decimal("10000")})])
+    rig = await _start(url, venue=venue, chain=chain, collar_bps="0", max_position="500")
+    signals = [entry_signal(symbol=symbol, key=f"k{symbol}", stop=5.0) for symbol in symbols]
+    await asyncio.gather(*(rig.bus.publish(SIGNALS, encode(signal)) for signal in signals))
+
+    async def all_decided() -> bool:
+        return (await rig.ledger.counts()).signals == 50
+
+    await _until(all_decided)
+    assert len(venue.ledger.orders) == 20
+    assert (await rig.ledger.counts()).orders == 20
+    assert rig.consumer.engine.view.strategy_exposure("s") == Decimal("10000.00")
+    await rig.stop()
+    await rig.ledger.close()
+
+
+async def test_a_halted_strategy_stays_halted_across_a_restart(url: str) -> None:
+    """S11 at the executor: a halt in the database refuses entries, also after a restart."""
+    venue = _venue()
+    venue.on_tick(Tick("ABC", OPEN_NS, 10.0, 100, 1))
+    rig = await _start(url, venue=venue)
+    await rig.store.halt(Halt("s", HaltKind.KILL_SWITCH, "operator", OPEN_NS, "test"))
+    await _until(lambda: _true(rig.consumer.engine.risk_book.halt_for("s") is not None))
+    await rig.bus.publish(SIGNALS, encode(entry_signal(key="while-halted")))
+
+    async def decided() -> bool:
+        return (await rig.ledger.counts()).signals == 1
+
+    await _until(decided)
+    await rig.stop()
+    await rig.ledger.close()
+    again = await _start(url, venue=venue)
+    assert again.consumer.engine.risk_book.halt_for("s") is not None
+    await again.bus.publish(SIGNALS, encode(entry_signal(key="after-restart")))
+
+    async def both_decided() -> bool:
+        return (await again.ledger.counts()).signals == 2
+
+    await _until(both_decided)
+    await again.stop()
+    assert venue.ledger.orders == {}
+    await again.ledger.close()
+
+
+async def _true(value: bool) -> bool:
+    return value
