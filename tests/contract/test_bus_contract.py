@@ -9,16 +9,25 @@ import pytest
 
 from app.bus.inprocess import InProcessBus
 from app.ports.bus import Delivery, MessageBus
+from tests.redis_harness import SHARED_REDIS_URL, redis_bus, shared_namespace
 
 BusFactory = Callable[[], MessageBus]
 
 
-@pytest.fixture(params=["inprocess"])
+@pytest.fixture(params=["inprocess", pytest.param("redis", marks=pytest.mark.redis)])
 async def bus(request: pytest.FixtureRequest) -> AsyncIterator[MessageBus]:
-    implementation: MessageBus = InProcessBus()
-    del request
-    yield implementation
-    await implementation.close()
+    if request.param == "inprocess":
+        implementation = InProcessBus()
+        yield implementation
+        await implementation.close()
+        return
+    async with shared_namespace() as (_, prefix):
+        redis = redis_bus(SHARED_REDIS_URL, prefix=prefix)
+        await redis.start()
+        try:
+            yield redis
+        finally:
+            await redis.close()
 
 
 async def _take(
