@@ -49,7 +49,7 @@ class RiskSettings(_Section):
     max_symbol_exposure: Decimal = Field(default=Decimal("15000"), gt=0)
     max_trade_risk: Decimal = Field(default=Decimal("1000"), gt=0)
     strategy_capital: Decimal | None = Field(
-        default=Decimal("30000"), gt=0, description="committed-capital cap of each strategy"
+        default=Decimal("50000"), gt=0, description="committed-capital cap of each strategy"
     )
     daily_loss_limit: Decimal = Field(default=Decimal("2000"), gt=0)
     max_drawdown: Decimal | None = Field(default=Decimal("3000"), gt=0)

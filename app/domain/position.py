@@ -102,3 +102,10 @@ class Position:
 
     def unrealized(self, mark: Decimal) -> Decimal:
         return (mark - self.avg_cost) * self.qty
+
+
+class LotUpdate(msgspec.Struct, frozen=True):
+    """What execution tells the shards after a fill: the lot, and whether an exit is working."""
+
+    lot: Lot
+    exit_working: bool

@@ -191,6 +191,9 @@ class ExecutionEngine:
             return to_tick(ref * (1 + self._collar), rounding=ROUND_FLOOR)
         return to_tick(ref * (1 - self._collar), rounding=ROUND_CEILING)
 
+    def exit_working(self, entry_order_id: str) -> bool:
+        return any(o.is_open and o.closes == entry_order_id for o in self.orders.values())
+
     def track(self, order: Order) -> None:
         """Install an order whose row is committed."""
         self.orders[order.client_order_id] = order

@@ -29,7 +29,7 @@ class ShardEngine:
         exits: ExitEngine,
         aggregator: BarAggregator,
         exit_interval_s: int = 1,
-        exit_retry_ns: int = 300_000_000_000,
+        exit_retry_ns: int = 30_000_000_000,
         watermark_grace_ns: int = 1_000_000_000,
     ) -> None:
         self._strategies = tuple(strategies)
@@ -53,11 +53,11 @@ class ShardEngine:
             self.apply_lot(lot)
         self._exit_states.update((s.entry_order_id, s) for s in exit_states)
 
-    def apply_lot(self, lot: Lot) -> None:
-        """A lot changed at execution: a partial exit frees the next exit decision at once."""
+    def apply_lot(self, lot: Lot, *, exit_working: bool = False) -> None:
+        """A lot changed at execution. Once no exit order is working on it, the next exit
+        decision is free at once (a scaled target filled); a rejected exit waits for the retry."""
         by_symbol = self._lots.setdefault(lot.symbol, {})
-        known = by_symbol.get(lot.entry_order_id)
-        if known is None or known.qty_open != lot.qty_open:
+        if not exit_working:
             self._exit_sent.pop(lot.entry_order_id, None)
         if lot.qty_open > ZERO:
             by_symbol[lot.entry_order_id] = lot

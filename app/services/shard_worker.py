@@ -10,7 +10,7 @@ import structlog
 from app.bus.codec import encode
 from app.bus.topics import LOTS, SIGNALS, shard_of, ticks_topic
 from app.domain.market import TickBatch
-from app.domain.position import Lot
+from app.domain.position import Lot, LotUpdate
 from app.engine.shard import ShardEngine
 from app.observability import metrics
 from app.ports.bus import MessageBus
@@ -73,7 +73,7 @@ class ShardWorker:
                     topic=LOTS,
                     group=f"shard.{self._shard_id}",
                     consumer=self._consumer,
-                    kind=Lot,
+                    kind=LotUpdate,
                     handle=self._on_lots,
                     stopping=self._stopping,
                 )
@@ -97,7 +97,7 @@ class ShardWorker:
         )
         metrics.BARS_CLOSED.inc(self.engine.bars - before_bars)
 
-    async def _on_lots(self, lots: list[Lot]) -> None:
-        for lot in lots:
-            if self._mine(lot):
-                self.engine.apply_lot(lot)
+    async def _on_lots(self, updates: list[LotUpdate]) -> None:
+        for update in updates:
+            if self._mine(update.lot):
+                self.engine.apply_lot(update.lot, exit_working=update.exit_working)

@@ -17,6 +17,7 @@ from app.bus.topics import LOTS, SIGNALS
 from app.domain.decision import Decision
 from app.domain.execution import ExecutionReport
 from app.domain.order import Order, OrderStatus
+from app.domain.position import LotUpdate
 from app.domain.signal import Signal
 from app.engine.execution import ExecutionEngine, ReportOutcome
 from app.observability import metrics
@@ -286,7 +287,8 @@ class SignalConsumer:
                 metrics.FILLS_BOOKED.inc()
                 metrics.REALIZED_PNL.set(float(self.engine.portfolio.realized()))
                 metrics.OPEN_POSITIONS.set(self.engine.portfolio.open_position_count())
-                await self._bus.publish(LOTS, encode(fx.lot))
+                working = self.engine.exit_working(fx.lot.entry_order_id)
+                await self._bus.publish(LOTS, encode(LotUpdate(fx.lot, exit_working=working)))
             case ReportOutcome.ORDER_UPDATED:
                 assert effect.order is not None
                 await self._ledger.update_order(effect.order)

@@ -10,7 +10,7 @@ from app.domain.ids import signal_dedup_key
 from app.domain.market import Bar, Session
 from app.domain.position import Lot
 from app.domain.signal import Side, Signal, SignalKind
-from app.exits.config import ExitConfig
+from app.exits.config import ExitConfig, Target
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,14 @@ class BreakoutParams:
     min_price: float = 1.0
     max_price: float = 50.0
     min_bars_into_session: int = 5
-    exit: ExitConfig = field(default_factory=ExitConfig)
+    exit: ExitConfig = field(
+        default_factory=lambda: ExitConfig(
+            stop_pct=3.0,
+            trailing_pct=2.5,
+            targets=(Target(4.0, 0.5), Target(8.0, 1.0)),
+            max_hold_s=1800,
+        )
+    )
 
     def __post_init__(self) -> None:
         if self.lookback < 2:

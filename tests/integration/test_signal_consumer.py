@@ -22,7 +22,7 @@ from app.domain.execution import ExecutionReport, ReportKind
 from app.domain.ids import SequentialIds, client_order_id_for
 from app.domain.market import Tick, TickBatch
 from app.domain.order import Order, OrderStatus, OrderType
-from app.domain.position import Lot
+from app.domain.position import LotUpdate
 from app.engine.execution import ExecutionEngine
 from app.engine.portfolio import Portfolio
 from app.persistence.lease import SqlLease
@@ -180,8 +180,9 @@ async def test_signal_becomes_one_order_one_fill_and_a_lot_update(url: str) -> N
     await _until(lambda: _is(rig, coid, OrderStatus.FILLED))
     lots = rig.bus.consume(LOTS, group="test", consumer="t")
     (delivery,) = await anext(lots)
-    lot = decode(delivery.payload, Lot)
-    assert lot.entry_order_id == coid and lot.qty_open == Decimal("1000")
+    update = decode(delivery.payload, LotUpdate)
+    assert update.lot.entry_order_id == coid and update.lot.qty_open == Decimal("1000")
+    assert not update.exit_working
     await rig.stop()
     assert len(rig.broker.venue.ledger.orders) == 1
     counts = await rig.ledger.counts()
