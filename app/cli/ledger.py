@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import datetime
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.domain.calendar import session_open_ns
+from app.domain.corporate_action import Split
+from app.persistence.errors import SchemaNotAtHeadError
 from app.persistence.ledger import SqlLedger
 from app.persistence.migrate import upgrade as upgrade_schema
 from app.settings import Settings
+
+T = TypeVar("T")
 
 db = typer.Typer(help="Database schema")
 
@@ -25,27 +32,32 @@ def upgrade() -> None:
     typer.echo("ledger schema is at the latest revision")
 
 
-async def _open() -> SqlLedger:
-    ledger = SqlLedger(Settings().ledger_url)
-    await ledger.start()
-    return ledger
+def _on_ledger(action: Callable[[SqlLedger], Awaitable[T]]) -> T:
+    """Run `action` on a started ledger; a database not ready for this code is a clear error."""
+
+    async def run() -> T:
+        ledger = SqlLedger(Settings().ledger_url)
+        await ledger.start()
+        try:
+            return await action(ledger)
+        finally:
+            await ledger.close()
+
+    try:
+        return asyncio.run(run())
+    except SchemaNotAtHeadError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def positions() -> None:
     """Positions per strategy and symbol, with realized P&L."""
 
-    async def show() -> None:
-        ledger = await _open()
-        try:
-            rows = await ledger.positions()
-        finally:
-            await ledger.close()
-        table = Table("strategy", "symbol", "qty", "avg cost", "realized P&L", title="positions")
-        for p in sorted(rows, key=lambda p: (p.strategy, p.symbol)):
-            table.add_row(p.strategy, p.symbol, str(p.qty), str(p.avg_cost), str(p.realized_pnl))
-        Console().print(table)
-
-    asyncio.run(show())
+    rows = _on_ledger(lambda ledger: ledger.positions())
+    table = Table("strategy", "symbol", "qty", "avg cost", "realized P&L", title="positions")
+    for p in sorted(rows, key=lambda p: (p.strategy, p.symbol)):
+        table.add_row(p.strategy, p.symbol, str(p.qty), str(p.avg_cost), str(p.realized_pnl))
+    Console().print(table)
 
 
 def orders(
@@ -53,36 +65,82 @@ def orders(
 ) -> None:
     """Recent orders, newest first."""
 
-    async def show() -> None:
-        ledger = await _open()
-        try:
-            rows = await ledger.recent_orders(limit)
-        finally:
-            await ledger.close()
-        table = Table(
-            "client order id",
-            "strategy",
-            "symbol",
-            "side",
-            "qty",
-            "filled",
-            "avg",
-            "status",
-            "reason",
-            title="orders",
+    rows = _on_ledger(lambda ledger: ledger.recent_orders(limit))
+    table = Table(
+        "client order id",
+        "strategy",
+        "symbol",
+        "side",
+        "qty",
+        "filled",
+        "avg",
+        "status",
+        "reason",
+        title="orders",
+    )
+    for o in rows:
+        table.add_row(
+            o.client_order_id,
+            o.strategy,
+            o.symbol,
+            o.side.value,
+            str(o.qty),
+            str(o.filled_qty),
+            str(o.avg_fill_price or ""),
+            o.status.value,
+            o.reason,
         )
-        for o in rows:
-            table.add_row(
-                o.client_order_id,
-                o.strategy,
-                o.symbol,
-                o.side.value,
-                str(o.qty),
-                str(o.filled_qty),
-                str(o.avg_fill_price or ""),
-                o.status.value,
-                o.reason,
-            )
-        Console().print(table)
+    Console().print(table)
 
-    asyncio.run(show())
+
+def trades(
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many, newest first")] = 50,
+) -> None:
+    """The trade log: each exit execution linked to the entry it closed, with why and P&L."""
+
+    rows = _on_ledger(lambda ledger: ledger.trades(limit))
+    table = Table(
+        "strategy",
+        "symbol",
+        "qty",
+        "entry",
+        "exit",
+        "why",
+        "P&L",
+        "entry order",
+        title="trades",
+    )
+    for t in rows:
+        table.add_row(
+            t.strategy,
+            t.symbol,
+            str(t.qty),
+            str(t.entry_price),
+            str(t.exit_price),
+            t.exit_reason,
+            str(t.realized_pnl),
+            t.entry_order_id,
+        )
+    Console().print(table)
+
+
+def split(
+    symbol: Annotated[str, typer.Argument(help="The symbol that splits")],
+    ratio: Annotated[str, typer.Argument(help="New:old shares, e.g. 4:1 (forward) or 1:10")],
+    effective: Annotated[str, typer.Option(help="First trading day at the new price, YYYY-MM-DD")],
+) -> None:
+    """Apply a split to the book (lots, positions, exit state) before that day's open; once."""
+    try:
+        numerator, denominator = (int(part) for part in ratio.split(":"))
+        day = datetime.date.fromisoformat(effective)
+        action = Split(symbol.upper(), numerator, denominator, session_open_ns(day))
+    except ValueError as exc:
+        raise typer.BadParameter(f"{ratio!r} / {effective!r}: {exc}") from exc
+
+    fraction = _on_ledger(lambda ledger: ledger.apply_split(action))
+    if fraction is None:
+        typer.echo(f"{symbol} {ratio} effective {effective} was applied before; nothing changed")
+        return
+    typer.echo(
+        f"applied {symbol} {ratio} effective {effective}; cash in lieu for {fraction} shares"
+    )

@@ -7,11 +7,13 @@ client_order_id and fills by execution id, each enforced by INSERT ... ON CONFLI
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from sqlalchemy import Executable, delete, func, insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.domain.corporate_action import Split
 from app.domain.decision import Decision
 from app.domain.execution import Fill
 from app.domain.exit_state import ExitState
@@ -30,6 +32,7 @@ from app.persistence.codecs import (
     trade_from_row,
     trade_row,
 )
+from app.persistence.corporate_actions import apply_split
 from app.persistence.errors import (
     DuplicateOrderError,
     InconsistentWriteError,
@@ -152,6 +155,11 @@ class SqlLedger:
                     delete(exit_states).where(exit_states.c.entry_order_id == lot.entry_order_id)
                 )
         return True
+
+    async def apply_split(self, split: Split) -> Decimal | None:
+        """Adjust the book for a split, once; see app.persistence.corporate_actions."""
+        async with self._db.connect() as connection, connection.begin():
+            return await apply_split(connection, split)
 
     async def exit_states(self) -> list[ExitState]:
         """The exit state of every open lot."""

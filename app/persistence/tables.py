@@ -225,3 +225,12 @@ exit_states = Table(
     Column("best_price", Double, nullable=False),
     Column("targets_hit", Integer, nullable=False),
 )
+
+corporate_actions = Table(
+    "corporate_actions",
+    metadata,
+    Column("symbol", Text, primary_key=True),
+    Column("effective_ns", BigInteger, primary_key=True),
+    Column("numerator", Integer, nullable=False),
+    Column("denominator", Integer, nullable=False),
+)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Protocol
 
 import msgspec
 
+from app.domain.corporate_action import Split
 from app.domain.decision import Decision
 from app.domain.execution import Fill
 from app.domain.exit_state import ExitState
@@ -85,6 +87,11 @@ class Ledger(Protocol):
     async def trades(self, limit: int) -> list[Trade]: ...
 
     async def counts(self) -> LedgerCounts: ...
+
+    async def apply_split(self, split: Split) -> Decimal | None:
+        """Adjust lots, positions and exit states for a split in one transaction; returns the
+        fractional shares left as cash in lieu, or None when it was applied before."""
+        ...
 
     async def exit_states(self) -> list[ExitState]:
         """The exit state of every open lot (dropped when the lot closes)."""
