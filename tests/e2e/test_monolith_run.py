@@ -73,3 +73,54 @@ def test_paper_session_trades_and_a_restart_continues(tmp_path: Path) -> None:
     )
     for strategy, symbol, open_qty in lots:
         assert float(positions[(strategy, symbol)]) == pytest.approx(open_qty)
+
+
+def _trader(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TRADER_DATA_DIR": str(data_dir), "TRADER_LOG_LEVEL": "warning"}
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_halt_survives_kill_9_and_only_an_audited_resume_clears_it(tmp_path: Path) -> None:
+    """S11 with real processes: halted, killed, restarted: not one order."""
+    assert _trader(tmp_path, "db", "upgrade").returncode == 0
+    halted = _trader(tmp_path, "halt", "--reason", "e2e kill switch")
+    assert halted.returncode == 0, halted.stderr
+    env = {
+        **os.environ,
+        "TRADER_DATA_DIR": str(tmp_path),
+        "TRADER_SYNTHETIC__SESSION_DATE": SESSION_DATE,
+        "TRADER_LOG_LEVEL": "warning",
+    }
+    running = subprocess.Popen(
+        [sys.executable, "-m", "app.cli.main", "run", "--json", "--speed", "60"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        running.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        running.kill()  # kill -9: no drain, no goodbye
+        running.wait()
+    summary = _run(tmp_path, "--duration", "30", "--speed", "60")
+    assert summary["signals"] > 0
+    assert summary["orders"] == 0
+    reasons = {r for (r,) in _ledger_rows(tmp_path, "select decision_reason from signals")}
+    assert all("halted (global: kill_switch)" in reason for reason in reasons), reasons
+
+    refused = _trader(tmp_path, "resume")
+    assert refused.returncode != 0  # a resume must say why
+    resumed = _trader(tmp_path, "resume", "--reason", "checked the e2e")
+    assert resumed.returncode == 0, resumed.stderr
+    audit = _ledger_rows(tmp_path, "select action, scope, detail from audit_log order by id")
+    actions = [action for action, _, _ in audit]
+    assert actions[0] == "halt" and actions[-1] == "resume"
+    assert set(actions) == {"halt", "daily_reset", "resume"}  # the reset did not clear it
+    assert "checked the e2e" in audit[-1][2]
