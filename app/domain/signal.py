@@ -47,3 +47,9 @@ class Signal(msgspec.Struct, frozen=True):
     closes: str | None = None
     qty: Decimal | None = None
     indicators: dict[str, float] = {}
+    price_ts_ns: int = 0  # when the symbol last traded as the signal was made (0: unknown)
+
+    @property
+    def price_age_from_ns(self) -> int:
+        """The time the signal's price information dates from."""
+        return self.price_ts_ns or self.ts_ns

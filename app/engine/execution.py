@@ -130,7 +130,7 @@ class ExecutionEngine:
             qty=qty,
             ref_price=limit,
             stop_price=stop,
-            signal_ts_ns=signal.ts_ns,
+            price_ts_ns=signal.price_age_from_ns,
         )
         result = self._risk.evaluate(intent, view)
         if not result.approved:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from msgspec.structs import replace
+
 from app.domain.exit_state import ExitState
 from app.domain.market import Bar, Tick
 from app.domain.money import ZERO
@@ -45,6 +47,7 @@ class ShardEngine:
         self._dirty_exit_states: dict[str, ExitState] = {}
         self._data_ns = 0
         self.last_price: dict[str, float] = {}
+        self.last_trade_ns: dict[str, int] = {}
         self.ticks = 0
         self.bars = 0
 
@@ -91,6 +94,7 @@ class ShardEngine:
                 signals.extend(self.on_time(tick.ts_ns - self._grace_ns))
                 self._next_flush_ns = (tick.ts_ns // 1_000_000_000 + 1) * 1_000_000_000
             last[tick.symbol] = tick.price
+            self.last_trade_ns[tick.symbol] = tick.ts_ns
             for bar in add(tick):
                 signals.extend(self._on_bar(bar))
         return signals
@@ -113,7 +117,8 @@ class ShardEngine:
             mine = [lot for lot in lots.values() if lot.strategy == strategy.name] if lots else []
             signal = strategy.on_bar(bar, mine)
             if signal is not None:
-                signals.append(signal)
+                stamp = self.last_trade_ns.get(bar.symbol, 0)
+                signals.append(replace(signal, price_ts_ns=stamp))
         if lots and bar.interval_s == self._exit_interval_s:
             signals.extend(self._exit_signals(bar, list(lots.values())))
         return signals

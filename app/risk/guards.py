@@ -23,16 +23,18 @@ class HaltRule:
 
 @dataclass(frozen=True, slots=True)
 class StaleDataRule:
-    """No entry on a decision older than `max_age_ns`: the price it saw may no longer hold."""
+    """No entry when the symbol's last trade is older than `max_age_ns`: no guessing."""
 
     max_age_ns: int
     name: str = "stale_data"
 
     def check(self, intent: OrderIntent, view: RiskView) -> Verdict:
-        age = view.now_ns() - intent.signal_ts_ns
+        age = view.now_ns() - intent.price_ts_ns
         if age > self.max_age_ns:
-            return reject(f"signal is {age / 1e9:.1f} s old (limit {self.max_age_ns / 1e9:.1f} s)")
-        return approve(f"signal age {age / 1e9:.1f} s")
+            return reject(
+                f"last price is {age / 1e9:.1f} s old (limit {self.max_age_ns / 1e9:.1f} s)"
+            )
+        return approve(f"price age {age / 1e9:.1f} s")
 
 
 @dataclass(frozen=True, slots=True)

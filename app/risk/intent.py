@@ -19,7 +19,7 @@ class OrderIntent:
     qty: Decimal
     ref_price: Decimal
     stop_price: Decimal
-    signal_ts_ns: int
+    price_ts_ns: int
 
     @property
     def notional(self) -> Decimal:

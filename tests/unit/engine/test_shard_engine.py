@@ -47,6 +47,7 @@ def test_a_breakout_minute_gives_one_entry_signal() -> None:
     signals = _run([_tape()])
     (entry,) = [s for s in signals if s.symbol == "ABC"]
     assert entry.kind is SignalKind.ENTRY and entry.ts_ns == OPEN_NS + 6 * MINUTE
+    assert entry.price_ts_ns == OPEN_NS + 6 * MINUTE  # ABC's first print of the next minute
 
 
 @settings(max_examples=40, deadline=None)

@@ -69,5 +69,5 @@ def intent(
         qty=Decimal(qty),
         ref_price=Decimal(price),
         stop_price=Decimal(stop),
-        signal_ts_ns=ts,
+        price_ts_ns=ts,
     )
