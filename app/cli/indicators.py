@@ -146,6 +146,8 @@ def indicators(
     """Compute indicators per symbol over a bar file and write bars + indicator columns."""
     outputs = _parse_all(indicator or [])
     table = _read_bars(bars)
+    if table.column("symbol").null_count:
+        raise typer.BadParameter("symbol has nulls", param_hint="--bars")
     symbols = np.asarray(table.column("symbol").cast(pa.string()).to_pylist(), dtype=object)
     ts = _timestamps_ns(table.column("ts"))
     fields = {

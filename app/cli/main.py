@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from app.cli import ledger, risk
+from app.cli.indicators import indicators
 from app.cli.run import run
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app.command()(ledger.split)
 app.command()(risk.halt)
 app.command()(risk.resume)
 app.command("risk")(risk.risk)
+app.command()(indicators)
 
 if __name__ == "__main__":
     app()
