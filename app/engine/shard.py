@@ -13,6 +13,7 @@ from app.domain.position import Lot
 from app.domain.signal import Signal
 from app.engine.bars import BarAggregator
 from app.exits.engine import ExitEngine
+from app.indicators import ATR, IndicatorBook, IndicatorPlan, Ref
 from app.strategies.base import Strategy
 
 
@@ -36,6 +37,11 @@ class ShardEngine:
     ) -> None:
         self._strategies = tuple(strategies)
         self._exits = exits
+        self._books = _books_for(self._strategies)
+        self._interval_of = {s.name: s.interval_s for s in self._strategies}
+        self._atr = {
+            s.name: ATR(s.exit.atr_period) for s in self._strategies if s.exit.trailing_atr
+        }
         self._aggregator = aggregator
         self._exit_interval_s = exit_interval_s
         self._exit_retry_ns = exit_retry_ns
@@ -111,11 +117,13 @@ class ShardEngine:
         self.bars += 1
         signals: list[Signal] = []
         lots = self._lots.get(bar.symbol)
+        book = self._books.get(bar.interval_s)
+        ind = book.update(bar) if book is not None else None
         for strategy in self._strategies:
-            if bar.interval_s != strategy.interval_s:
+            if ind is None or bar.interval_s != strategy.interval_s:
                 continue
             mine = [lot for lot in lots.values() if lot.strategy == strategy.name] if lots else []
-            signal = strategy.on_bar(bar, mine)
+            signal = strategy.on_bar(bar, ind, mine)
             if signal is not None:
                 stamp = self.last_trade_ns.get(bar.symbol, 0)
                 signals.append(replace(signal, price_ts_ns=stamp))
@@ -134,7 +142,7 @@ class ShardEngine:
                 continue
             due.append(lot)
         signals, changed = self._exits.on_bar(
-            bar, due, states=self._exit_states, now_ns=self._data_ns
+            bar, due, states=self._exit_states, now_ns=self._data_ns, atr_of=self._atr_for
         )
         for state in changed.values():
             self._remember(state)
@@ -143,7 +151,26 @@ class ShardEngine:
                 self._exit_sent[signal.closes] = bar.end_ns
         return signals
 
+    def _atr_for(self, lot: Lot) -> float | None:
+        spec = self._atr.get(lot.strategy)
+        book = self._books.get(self._interval_of.get(lot.strategy, 0))
+        if spec is None or book is None or lot.symbol not in book:
+            return None
+        return book[lot.symbol].value(spec)
+
     def _remember(self, state: ExitState) -> None:
         if self._exit_states.get(state.entry_order_id) != state:
             self._exit_states[state.entry_order_id] = state
             self._dirty_exit_states[state.entry_order_id] = state
+
+
+def _books_for(strategies: Sequence[Strategy]) -> dict[int, IndicatorBook]:
+    """One indicator book per bar interval, demanding exactly what its strategies and their
+    exits read; equal specs from different strategies are computed once."""
+    demands: dict[int, list[Ref]] = {}
+    for strategy in strategies:
+        refs = demands.setdefault(strategy.interval_s, [])
+        refs.extend(strategy.indicators)
+        if strategy.exit.trailing_atr:
+            refs.append(ATR(strategy.exit.atr_period))
+    return {interval: IndicatorBook(IndicatorPlan.of(*refs)) for interval, refs in demands.items()}

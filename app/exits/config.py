@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 
 
@@ -36,6 +37,8 @@ class ExitConfig:
 
     stop_pct: float = 3.0
     trailing_pct: float | None = None
+    trailing_atr: float | None = None  # trail by this many ATRs of the strategy's bars
+    atr_period: int = 14
     targets: tuple[Target, ...] = field(default_factory=lambda: (Target(6.0, 1.0),))
     max_hold_s: int = 1800
     flatten_before_close_s: int | None = 300
@@ -46,6 +49,8 @@ class ExitConfig:
             raise ValueError(f"stop_pct must be in (0, 100), got {self.stop_pct}")
         if self.trailing_pct is not None and not 0 < self.trailing_pct < 100:
             raise ValueError(f"trailing_pct must be in (0, 100), got {self.trailing_pct}")
+        if self.trailing_atr is not None and self.trailing_atr <= 0:
+            raise ValueError(f"trailing_atr must be positive, got {self.trailing_atr}")
         if not self.targets or list(self.targets) != sorted(self.targets, key=lambda t: t.pct):
             raise ValueError("targets must be non-empty and in increasing pct order")
         if self.max_hold_s <= 0:
@@ -54,11 +59,17 @@ class ExitConfig:
     def stop_price(self, entry: float, *, long: bool) -> float:
         return entry * (1 - self.stop_pct / 100) if long else entry * (1 + self.stop_pct / 100)
 
-    def trailing_price(self, best: float, *, long: bool) -> float | None:
-        if self.trailing_pct is None:
+    def trailing_price(self, best: float, *, long: bool, atr: float | None = None) -> float | None:
+        """The tighter of the percentage and the ATR trail; None when neither applies (the ATR
+        trail waits until the ATR is warm)."""
+        distances = []
+        if self.trailing_pct is not None:
+            distances.append(best * self.trailing_pct / 100)
+        if self.trailing_atr is not None and atr is not None and math.isfinite(atr):
+            distances.append(atr * self.trailing_atr)
+        if not distances:
             return None
-        step = self.trailing_pct / 100
-        return best * (1 - step) if long else best * (1 + step)
+        return best - min(distances) if long else best + min(distances)
 
     def target_price(self, entry: float, index: int, *, long: bool) -> float:
         pct = self.targets[index].pct / 100

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -49,7 +49,9 @@ class ExitEngine:
             else ExitState(lot.entry_order_id, best_price=best, targets_hit=state.targets_hit)
         )
 
-    def decide(self, bar: Bar, lot: Lot, state: ExitState, *, now_ns: int) -> ExitDecision | None:
+    def decide(
+        self, bar: Bar, lot: Lot, state: ExitState, *, now_ns: int, atr: float | None = None
+    ) -> ExitDecision | None:
         config = self.config_for(lot.strategy)
         if lot.qty_open <= 0 or bar.session is Session.CLOSED:
             return None
@@ -61,7 +63,7 @@ class ExitEngine:
         stop = config.stop_price(entry, long=long)
         if (bar.low <= stop) if long else (bar.high >= stop):
             return ExitDecision(ExitReason.STOP, everything, "stop")
-        trail = config.trailing_price(state.best_price, long=long)
+        trail = config.trailing_price(state.best_price, long=long, atr=atr)
         if trail is not None and ((bar.low <= trail) if long else (bar.high >= trail)):
             return ExitDecision(ExitReason.TRAILING_STOP, everything, "trail")
         if state.targets_hit < len(config.targets):
@@ -94,6 +96,7 @@ class ExitEngine:
         *,
         states: Mapping[str, ExitState],
         now_ns: int,
+        atr_of: Callable[[Lot], float | None] = lambda _lot: None,
     ) -> tuple[list[Signal], dict[str, ExitState]]:
         """Exit signals for this bar, and the exit states it changed (to persist)."""
         signals: list[Signal] = []
@@ -101,7 +104,7 @@ class ExitEngine:
         for lot in lots:
             before = states.get(lot.entry_order_id)
             state = self.track(bar, lot, before)
-            decision = self.decide(bar, lot, state, now_ns=now_ns)
+            decision = self.decide(bar, lot, state, now_ns=now_ns, atr=atr_of(lot))
             if decision is not None and decision.reason is ExitReason.TARGET:
                 state = ExitState(lot.entry_order_id, state.best_price, state.targets_hit + 1)
             if state != before:

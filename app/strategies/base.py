@@ -9,6 +9,7 @@ from app.domain.market import Bar
 from app.domain.position import Lot
 from app.domain.signal import Signal
 from app.exits.config import ExitConfig
+from app.indicators import IndicatorSet, Ref
 
 
 class Strategy(Protocol):
@@ -17,6 +18,12 @@ class Strategy(Protocol):
     interval_s: int
     exit: ExitConfig
 
-    def on_bar(self, bar: Bar, lots: Sequence[Lot]) -> Signal | None:
-        """React to a closed bar of `interval_s`; `lots` are this strategy's open lots there."""
+    @property
+    def indicators(self) -> tuple[Ref, ...]:
+        """What it reads; the shard computes exactly these (and their inputs), once per bar."""
+        ...
+
+    def on_bar(self, bar: Bar, ind: IndicatorSet, lots: Sequence[Lot]) -> Signal | None:
+        """React to a closed bar of `interval_s`; `ind` already includes this bar, `lots` are this
+        strategy's open lots in the symbol."""
         ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -11,6 +11,7 @@ from app.domain.market import Bar, Session
 from app.domain.position import Lot
 from app.domain.signal import Side, Signal, SignalKind
 from app.exits.config import ExitConfig, Target
+from app.indicators import SMA, Highest, IndicatorSet, MinutesSinceOpen, Ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +20,7 @@ class BreakoutParams:
     volume_mult: float = 2.0
     min_price: float = 1.0
     max_price: float = 50.0
-    min_bars_into_session: int = 5
+    min_minutes_into_session: float = 5.0
     exit: ExitConfig = field(
         default_factory=lambda: ExitConfig(
             stop_pct=3.0,
@@ -36,22 +37,13 @@ class BreakoutParams:
             raise ValueError(f"volume_mult must be positive, got {self.volume_mult}")
 
 
-class _Window:
-    __slots__ = ("bars_today", "day_ns", "highs", "volumes")
-
-    def __init__(self, lookback: int) -> None:
-        self.highs: deque[float] = deque(maxlen=lookback)
-        self.volumes: deque[int] = deque(maxlen=lookback)
-        self.bars_today = 0
-        self.day_ns = 0
-
-
-_DAY_NS = 86_400_000_000_000
-
-
 class Breakout:
-    """Enter when a bar closes above the highest high of the previous `lookback` bars on volume
-    at least `volume_mult` times their average, with the bar closing up."""
+    """Enter when a bar closes above the highest high of the previous `lookback` bars, on volume
+    at least `volume_mult` times their average, closing up.
+
+    The indicator set includes the current bar, so the strategy keeps, per symbol, the previous
+    bar's N-bar high and average volume: two floats, the only state it holds.
+    """
 
     name = "breakout"
     priority = 10
@@ -60,55 +52,47 @@ class Breakout:
     def __init__(self, params: BreakoutParams | None = None) -> None:
         self.params = params or BreakoutParams()
         self.exit = self.params.exit
-        self._windows: dict[str, _Window] = {}
+        self._high = Highest(self.params.lookback, "high")
+        self._volume = SMA(self.params.lookback, "volume")
+        self._minutes = MinutesSinceOpen()
+        self._previous: dict[str, tuple[float, float]] = {}
 
-    def on_bar(self, bar: Bar, lots: Sequence[Lot]) -> Signal | None:
-        if bar.interval_s != self.interval_s or bar.session is not Session.REGULAR:
+    @property
+    def indicators(self) -> tuple[Ref, ...]:
+        return (self._high, self._volume, self._minutes)
+
+    def on_bar(self, bar: Bar, ind: IndicatorSet, lots: Sequence[Lot]) -> Signal | None:
+        if bar.interval_s != self.interval_s:
+            return None
+        previous = self._previous.get(bar.symbol)
+        self._previous[bar.symbol] = (ind.value(self._high), ind.value(self._volume))
+        if previous is None or bar.session is not Session.REGULAR or lots:
             return None
         p = self.params
-        window = self._windows.get(bar.symbol)
-        if window is None:
-            window = self._windows[bar.symbol] = _Window(p.lookback)
-        day = bar.ts_ns // _DAY_NS
-        if day != window.day_ns:
-            window.day_ns, window.bars_today = day, 0
-        window.bars_today += 1
-        signal = None
+        high_n, volume_n = previous
         if (
-            not lots
-            and len(window.highs) == p.lookback
-            and window.bars_today > p.min_bars_into_session
-            and p.min_price <= bar.close <= p.max_price
-            and bar.close > bar.open
-            and bar.close > max(window.highs)
-            and bar.volume >= p.volume_mult * (sum(window.volumes) / p.lookback)
+            math.isnan(high_n)
+            or math.isnan(volume_n)
+            or not ind.value(self._minutes) >= p.min_minutes_into_session
+            or not p.min_price <= bar.close <= p.max_price
+            or bar.close <= bar.open
+            or bar.close <= high_n
+            or bar.volume < p.volume_mult * volume_n
         ):
-            signal = Signal(
-                strategy=self.name,
-                symbol=bar.symbol,
-                side=Side.BUY,
-                kind=SignalKind.ENTRY,
-                ts_ns=bar.end_ns,
-                price=bar.close,
-                dedup_key=signal_dedup_key(
-                    strategy=self.name, symbol=bar.symbol, side="buy", bar_ts_ns=bar.ts_ns
-                ),
-                confidence=min(
-                    1.0, bar.volume / (p.volume_mult * 2 * max(1.0, _mean(window.volumes)))
-                ),
-                priority=self.priority,
-                stop_price=p.exit.stop_price(bar.close, long=True),
-                reason=f"close {bar.close:.4f} > {p.lookback}-bar high {max(window.highs):.4f}",
-                indicators={
-                    "high_n": max(window.highs),
-                    "avg_volume_n": _mean(window.volumes),
-                    "volume": float(bar.volume),
-                },
-            )
-        window.highs.append(bar.high)
-        window.volumes.append(bar.volume)
-        return signal
-
-
-def _mean(values: deque[int]) -> float:
-    return sum(values) / len(values) if values else 0.0
+            return None
+        return Signal(
+            strategy=self.name,
+            symbol=bar.symbol,
+            side=Side.BUY,
+            kind=SignalKind.ENTRY,
+            ts_ns=bar.end_ns,
+            price=bar.close,
+            dedup_key=signal_dedup_key(
+                strategy=self.name, symbol=bar.symbol, side="buy", bar_ts_ns=bar.ts_ns
+            ),
+            confidence=min(1.0, bar.volume / (2 * p.volume_mult * max(1.0, volume_n))),
+            priority=self.priority,
+            stop_price=p.exit.stop_price(bar.close, long=True),
+            reason=f"close {bar.close:.4f} > {p.lookback}-bar high {high_n:.4f}",
+            indicators={**ind.snapshot(), "high_n_before": high_n, "volume_n_before": volume_n},
+        )

@@ -15,7 +15,7 @@ from tests.builders import MINUTE, OPEN_NS, SECOND
 
 
 def _engine() -> ShardEngine:
-    strategy = Breakout(BreakoutParams(lookback=3, volume_mult=1.5, min_bars_into_session=1))
+    strategy = Breakout(BreakoutParams(lookback=3, volume_mult=1.5, min_minutes_into_session=1))
     return ShardEngine(
         strategies=[strategy],
         exits=ExitEngine({}, default=ExitConfig(stop_pct=2.0)),

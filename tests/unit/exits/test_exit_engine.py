@@ -134,3 +134,19 @@ def test_trailing_stop_never_loosens(moves: list[tuple[float, float]]) -> None:
         trail = config.trailing_price(state.best_price, long=True)
         assert trail is not None and trail >= last_trail
         last_trail = trail
+
+
+def test_atr_trailing_waits_for_a_warm_atr_and_takes_the_tighter_trail() -> None:
+    config = ExitConfig(stop_pct=50.0, trailing_atr=2.0, trailing_pct=10.0)
+    assert config.trailing_price(11.0, long=True, atr=None) == 11.0 - 1.1
+    assert config.trailing_price(11.0, long=True, atr=float("nan")) == 11.0 - 1.1
+    assert config.trailing_price(11.0, long=True, atr=0.25) == 10.5
+    only_atr = ExitConfig(stop_pct=50.0, trailing_atr=2.0)
+    assert only_atr.trailing_price(11.0, long=True, atr=None) is None
+    engine = _engine(only_atr)
+    lot = _lot()
+    state = ExitState("e1", best_price=11.0)
+    dip = bar(interval_s=1, h=10.6, low=10.49)
+    decision = engine.decide(dip, lot, state, now_ns=dip.end_ns, atr=0.25)
+    assert decision is not None and decision.reason is ExitReason.TRAILING_STOP
+    assert engine.decide(dip, lot, state, now_ns=dip.end_ns, atr=None) is None
