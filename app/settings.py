@@ -78,6 +78,11 @@ class SyntheticSettings(_Section):
     session_date: str | None = Field(
         default=None, description="YYYY-MM-DD to simulate; default: the latest trading day"
     )
+    anchor_ns: int | None = Field(
+        default=None,
+        description="sharded, sped-up sessions: wall-clock ns at which the market clock reads "
+        "the open, the same for every process",
+    )
 
 
 class AlpacaSettings(_Section):
@@ -109,6 +114,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
+    bus_prefix: str = Field(default="trader", pattern=r"^[A-Za-z0-9_.:-]+$")
     questdb_url: str | None = None
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")

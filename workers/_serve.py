@@ -9,8 +9,10 @@ from collections.abc import Awaitable, Callable
 import prometheus_client
 import structlog
 
-from app.bootstrap import Runtime
+from app.bootstrap import ConfigurationError, Role, Runtime, build
+from app.observability.logging import configure_logging
 from app.ports.service import Service
+from app.settings import LogFormat, Settings
 
 log = structlog.get_logger()
 
@@ -29,6 +31,7 @@ async def serve(
     if runtime.metrics_port is not None:
         prometheus_client.start_http_server(runtime.metrics_port)
         log.info("metrics_serving", port=runtime.metrics_port)
+    stages = [stage for stage in runtime.stages if stage]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -37,10 +40,10 @@ async def serve(
         async with asyncio.TaskGroup() as tasks:
             running = {
                 service.name: (service, tasks.create_task(service.run(), name=service.name))
-                for stage in runtime.stages
+                for stage in stages
                 for service in stage
             }
-            first_stage = [running[s.name][1] for s in runtime.stages[0]]
+            first_stage = [running[s.name][1] for s in stages[0]]
             ended = asyncio.ensure_future(asyncio.wait(first_stage))
             deadline = None if duration_s is None else loop.time() + duration_s
             while not stop.is_set() and not ended.done():
@@ -51,7 +54,7 @@ async def serve(
                 await asyncio.wait([ended], timeout=0.25)
             ended.cancel()
             log.info("draining", reason="signal" if stop.is_set() else "duration or end of feed")
-            for stage in runtime.stages:
+            for stage in stages:
                 await _drain(stage, [running[s.name][1] for s in stage])
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -67,3 +70,19 @@ async def _drain(stage: list[Service], tasks: list[asyncio.Task[None]]) -> None:
         task.cancel()
     if pending:
         await asyncio.wait(pending)
+
+
+def main(role: Role) -> None:
+    """The entrypoint of every worker module: settings, logging, build the role, serve it."""
+    settings = Settings()
+    configure_logging(json_output=settings.log_format is LogFormat.JSON, level=settings.log_level)
+
+    async def run() -> None:
+        async with await build(settings, role=role) as runtime:
+            await serve(runtime)
+
+    try:
+        asyncio.run(run())
+    except ConfigurationError as exc:
+        log.error("configuration_refused", error=str(exc))
+        raise SystemExit(2) from exc

@@ -21,7 +21,7 @@ from workers._serve import serve
 
 
 def _panel(summary: RunSummary, *, ticks_per_s: float) -> Table:
-    table = Table(title="trader - monolith paper session", show_header=False)
+    table = Table(title="trader - paper session", show_header=False)
     table.add_column("what")
     table.add_column("value", justify="right")
     rows = [
@@ -41,8 +41,10 @@ def _panel(summary: RunSummary, *, ticks_per_s: float) -> Table:
     return table
 
 
-async def _session(settings: Settings, *, duration: float | None, json_output: bool) -> RunSummary:
-    async with await build(settings, role=Role.MONOLITH) as runtime:
+async def _session(
+    settings: Settings, *, role: Role, duration: float | None, json_output: bool
+) -> RunSummary:
+    async with await build(settings, role=role) as runtime:
         return await _serve_and_summarize(runtime, duration=duration, json_output=json_output)
 
 
@@ -98,7 +100,9 @@ def run(
         level="warning" if quiet else settings.log_level,
     )
     try:
-        summary = asyncio.run(_session(settings, duration=duration, json_output=json_output))
+        summary = asyncio.run(
+            _session(settings, role=role, duration=duration, json_output=json_output)
+        )
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -8,6 +8,7 @@ import msgspec
 
 from app.bootstrap import Runtime
 from app.domain.money import ZERO, to_cents
+from app.ports.ledger import LedgerCounts
 
 
 class OpenPosition(msgspec.Struct, frozen=True):
@@ -35,7 +36,9 @@ async def summarize(runtime: Runtime) -> RunSummary:
     marks: dict[str, float] = {}
     for shard in runtime.shards:
         marks.update(shard.engine.last_price)
-    counts = await runtime.ledger.counts()
+    counts = (
+        await runtime.ledger.counts() if runtime.ledger is not None else LedgerCounts(0, 0, 0, 0)
+    )
     portfolio = consumer.engine.portfolio if consumer else None
     return RunSummary(
         ticks=router.ticks_in if router else 0,

@@ -89,3 +89,11 @@ def test_sim_clock_advances_and_never_goes_back() -> None:
     with pytest.raises(ValueError, match="backwards"):
         sim.advance_by(-1)
     assert sim.now_ns() == 200
+
+
+def test_anchored_clocks_in_two_processes_agree() -> None:
+    wall = [1_000_000_000]
+    first = LiveClock(5_000, speed=30.0, anchor_wall_ns=1_000_000_000, wall_ns=lambda: wall[0])
+    wall[0] += 2_000_000_000
+    second = LiveClock(5_000, speed=30.0, anchor_wall_ns=1_000_000_000, wall_ns=lambda: wall[0])
+    assert first.now_ns() == second.now_ns() == 5_000 + 60_000_000_000

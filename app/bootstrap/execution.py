@@ -1,0 +1,171 @@
+"""The executor: broker for the venue, risk chain, risk state, lease, signal consumer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from app.bootstrap.runtime import ConfigurationError, process_identity
+from app.brokers.sim.broker import SimBroker
+from app.brokers.sim.fill_model import FillModel
+from app.brokers.sim.venue import SimVenue, VenueConfig
+from app.domain.ids import SequentialIds
+from app.domain.money import ZERO
+from app.engine.execution import ExecutionEngine
+from app.engine.portfolio import Portfolio
+from app.persistence.lease import SqlLease
+from app.persistence.risk_state import SqlRiskStateStore
+from app.ports.broker import Broker
+from app.ports.bus import MessageBus
+from app.ports.clock import Clock
+from app.ports.ledger import Ledger
+from app.ports.risk_state import BreakerState
+from app.ports.service import Service
+from app.risk.book import RiskBook, RiskLimits
+from app.risk.breaker import BreakerConfig, FailureBreaker
+from app.risk.chain import RiskChain
+from app.risk.guards import (
+    CooldownRule,
+    DailyLossRule,
+    HaltRule,
+    PatternDayTraderRule,
+    StaleDataRule,
+)
+from app.risk.intent import RiskRule
+from app.risk.rules import (
+    BuyingPowerRule,
+    MaxExposureRule,
+    MaxOpenPositionsRule,
+    MaxSymbolExposureRule,
+    MaxTradeRiskRule,
+    StrategyCapitalRule,
+)
+from app.risk.sizing import FixedFractionalSizer, SizingConfig
+from app.services.risk_keeper import RiskKeeper
+from app.services.signal_consumer import SignalConsumer
+from app.services.venue_feeder import VenueFeeder
+from app.settings import RiskSettings, Settings, Venue
+from app.strategies.base import Strategy
+from app.strategies.breakout import Breakout
+
+
+def default_strategies() -> list[Strategy]:
+    return [Breakout()]
+
+
+async def build_broker(
+    settings: Settings, *, clock: Clock, ledger: Ledger, bus: MessageBus
+) -> tuple[Broker, list[Service]]:
+    """The broker for the configured venue and the services it needs beside it."""
+    match settings.venue:
+        case Venue.SIM:
+            positions = await ledger.positions()
+            lots = await ledger.open_lots()
+            cash = settings.risk.starting_cash + sum((p.realized_pnl for p in positions), ZERO)
+            cash -= sum(
+                (lot.qty_open * lot.avg_price * lot.side.sign + lot.fees for lot in lots), ZERO
+            )
+            sim = settings.sim
+            venue = SimVenue(
+                VenueConfig(
+                    latency_ns=sim.latency_ms * 1_000_000,
+                    starting_cash=cash,
+                    buying_power_multiplier=sim.buying_power_multiplier,
+                    fill_model=FillModel(
+                        slippage_bps=sim.slippage_bps,
+                        participation=sim.participation,
+                        fee_per_share=sim.fee_per_share,
+                    ),
+                ),
+                ids=SequentialIds("sim"),
+            )
+            for lot in lots:
+                venue.seed_position(lot.symbol, qty=lot.signed_qty, avg_price=lot.avg_price)
+            broker = SimBroker(venue, clock)
+            feeder = VenueFeeder(
+                venue=broker, bus=bus, shard_count=settings.shard_count, consumer="venue"
+            )
+            return broker, [feeder]
+        case Venue.ALPACA | Venue.IBKR:
+            raise ConfigurationError(
+                f"venue {settings.venue.value!r} is not available in this build; "
+                "use TRADER_VENUE=sim"
+            )
+
+
+def risk_chain(risk: RiskSettings) -> RiskChain:
+    """Gates first (they refuse outright), then the caps (they cut the size to what fits)."""
+    gates: list[RiskRule] = [
+        HaltRule(),
+        StaleDataRule(max_age_ns=int(risk.stale_signal_s * 1e9)),
+        CooldownRule(),
+        DailyLossRule(limit=risk.daily_loss_limit),
+    ]
+    if risk.pdt:
+        gates.append(PatternDayTraderRule())
+    caps: list[RiskRule] = [
+        MaxTradeRiskRule(limit=risk.max_trade_risk),
+        MaxSymbolExposureRule(limit=risk.max_symbol_exposure),
+        StrategyCapitalRule(default=risk.strategy_capital),
+        MaxExposureRule(limit=risk.max_exposure),
+        BuyingPowerRule(),
+        MaxOpenPositionsRule(limit=risk.max_open_positions),
+    ]
+    return RiskChain([*gates, *caps])
+
+
+async def build_executor(
+    settings: Settings, *, ledger: Ledger, broker: Broker, bus: MessageBus, clock: Clock
+) -> tuple[SignalConsumer, list[Callable[[], Awaitable[None]]]]:
+    """The signal consumer with its engine, risk state, lease and breaker."""
+    risk = settings.risk
+    engine = ExecutionEngine(
+        portfolio=Portfolio(starting_cash=risk.starting_cash),
+        sizer=FixedFractionalSizer(
+            SizingConfig(
+                risk_per_trade_pct=risk.risk_per_trade_pct,
+                max_position_value=risk.max_position_value,
+            )
+        ),
+        risk=risk_chain(risk),
+        risk_book=RiskBook(
+            RiskLimits(
+                max_drawdown=risk.max_drawdown,
+                global_max_drawdown=risk.global_max_drawdown,
+                loss_streak=risk.loss_streak,
+                cooldown_ns=risk.cooldown_s * 1_000_000_000,
+            )
+        ),
+        order_ttl_ns=settings.order_ttl_s * 1_000_000_000,
+        entry_collar_bps=risk.entry_collar_bps,
+    )
+    lease = SqlLease(settings.ledger_url)
+    store = SqlRiskStateStore(settings.ledger_url)
+    await lease.start()
+    await store.start()
+    identity = process_identity("executor")
+    keeper = RiskKeeper(
+        engine=engine,
+        store=store,
+        broker=broker,
+        breaker=FailureBreaker(
+            BreakerConfig(
+                threshold=risk.broker_breaker_failures,
+                cooldown_ns=risk.broker_breaker_cooldown_s * 1_000_000_000,
+            ),
+            BreakerState(name=f"broker.{settings.venue.value}"),
+        ),
+        bus=bus,
+        clock=clock,
+        actor=identity,
+    )
+    consumer = SignalConsumer(
+        engine=engine,
+        ledger=ledger,
+        broker=broker,
+        bus=bus,
+        clock=clock,
+        lease=lease,
+        keeper=keeper,
+        consumer=identity,
+    )
+    return consumer, [lease.close, store.close]

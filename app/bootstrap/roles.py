@@ -1,0 +1,185 @@
+"""Composition per role: the monolith, or one process of the sharded topology."""
+
+from __future__ import annotations
+
+import random
+from urllib.parse import urlsplit
+
+from app.bootstrap.execution import build_broker, build_executor, default_strategies
+from app.bootstrap.runtime import ConfigurationError, Role, Runtime, process_identity
+from app.bootstrap.session import build_feed, market_clock, sharded_clock
+from app.bus.connection import RedisConfig, RedisConnectionManager
+from app.bus.inprocess import InProcessBus
+from app.bus.redis_bus import RedisBus
+from app.bus.redis_bus_config import RedisBusConfig
+from app.engine.bars import BarAggregator
+from app.engine.shard import ShardEngine
+from app.exits.config import ExitConfig
+from app.exits.engine import ExitEngine
+from app.marketdata.validation import TickValidator, ValidationConfig
+from app.persistence.ledger import SqlLedger
+from app.persistence.migrate import upgrade
+from app.ports.bus import MessageBus
+from app.ports.ledger import Ledger
+from app.ports.service import Service
+from app.ports.tickstore import TickStore
+from app.services.market_data import StreamRouter
+from app.services.shard_worker import ShardWorker
+from app.services.tick_recorder import TickRecorder
+from app.settings import FeedKind, Mode, Settings
+from app.tickstore.parquet import ParquetTickStore
+from app.tickstore.questdb import QuestDbConfig, QuestDbTickStore
+
+
+async def build(settings: Settings, *, role: Role = Role.MONOLITH) -> Runtime:
+    match settings.mode, role:
+        case Mode.MONOLITH, Role.MONOLITH:
+            return await _monolith(settings)
+        case Mode.MONOLITH, _:
+            raise ConfigurationError(
+                f"role {role.value!r} is a process of the sharded topology: set TRADER_MODE=sharded"
+            )
+        case Mode.SHARDED, Role.MONOLITH:
+            raise ConfigurationError(
+                "TRADER_MODE=sharded runs one role per process: "
+                "--role router, shard, recorder or executor"
+            )
+        case _:
+            return await _sharded(settings, role)
+
+
+async def _ledger(settings: Settings) -> SqlLedger:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.migrate_on_start:
+        await upgrade(settings.ledger_url)
+    ledger = SqlLedger(settings.ledger_url)
+    await ledger.start()
+    return ledger
+
+
+def _shard_worker(
+    settings: Settings, shard: int, *, bus: MessageBus, ledger: Ledger, consumer: str
+) -> ShardWorker:
+    strategies = default_strategies()
+    return ShardWorker(
+        shard_id=shard,
+        shard_count=settings.shard_count,
+        engine=ShardEngine(
+            strategies=strategies,
+            exits=ExitEngine({s.name: s.exit for s in strategies}, default=ExitConfig()),
+            aggregator=BarAggregator(intervals=(1, settings.strategy_interval_s)),
+        ),
+        bus=bus,
+        ledger=ledger,
+        consumer=consumer,
+    )
+
+
+async def _monolith(settings: Settings) -> Runtime:
+    ledger = await _ledger(settings)
+    bus = InProcessBus()
+    clock, window = await market_clock(settings, ledger)
+    broker, venue_services = await build_broker(settings, clock=clock, ledger=ledger, bus=bus)
+    shards = [
+        _shard_worker(settings, shard, bus=bus, ledger=ledger, consumer=f"monolith-{shard}")
+        for shard in range(settings.shard_count)
+    ]
+    consumer, closers = await build_executor(
+        settings, ledger=ledger, broker=broker, bus=bus, clock=clock
+    )
+    router = StreamRouter(
+        feed=build_feed(settings, clock=clock, window=window),
+        validator=TickValidator(ValidationConfig()),
+        bus=bus,
+        clock=clock,
+        shard_count=settings.shard_count,
+    )
+    second: list[Service] = [*shards, *venue_services]
+    if settings.feed is FeedKind.SYNTHETIC:
+        second.append(
+            TickRecorder(
+                store=ParquetTickStore(settings.tick_dir),
+                bus=bus,
+                shard_count=settings.shard_count,
+                consumer="monolith",
+            )
+        )
+    return Runtime(
+        role=Role.MONOLITH,
+        closers=closers,
+        metrics_port=settings.metrics_port,
+        stages=[[router], second, [consumer]],
+        ledger=ledger,
+        bus=bus,
+        clock=clock,
+        router=router,
+        shards=shards,
+        consumer=consumer,
+    )
+
+
+async def _redis_bus(settings: Settings) -> RedisBus:
+    jitter = random.Random()  # noqa: S311 - backoff jitter, not secrecy
+    connection = RedisConnectionManager(RedisConfig(url=settings.redis_url), rng=jitter)
+    bus = RedisBus(connection, config=RedisBusConfig(prefix=settings.bus_prefix))
+    await bus.start()
+    return bus
+
+
+async def build_tick_store(settings: Settings) -> TickStore:
+    """QuestDB when configured (ILP over HTTP at the URL, PG wire on its default port)."""
+    if settings.questdb_url is None:
+        return ParquetTickStore(settings.tick_dir)
+    where = urlsplit(settings.questdb_url)
+    store = QuestDbTickStore(
+        QuestDbConfig(host=where.hostname or "127.0.0.1", http_port=where.port or 9000)
+    )
+    await store.start()
+    return store
+
+
+async def _sharded(settings: Settings, role: Role) -> Runtime:
+    bus = await _redis_bus(settings)
+    clock, window = sharded_clock(settings)
+    me = process_identity(role.value)
+    runtime = Runtime(
+        role=role, stages=[], bus=bus, clock=clock, metrics_port=settings.metrics_port
+    )
+    match role:
+        case Role.ROUTER:
+            runtime.router = StreamRouter(
+                feed=build_feed(settings, clock=clock, window=window),
+                validator=TickValidator(ValidationConfig()),
+                bus=bus,
+                clock=clock,
+                shard_count=settings.shard_count,
+            )
+            runtime.stages = [[runtime.router]]
+        case Role.SHARD:
+            if settings.shard_id is None:
+                raise ConfigurationError("a shard worker needs TRADER_SHARD_ID")
+            runtime.ledger = await _ledger(settings)
+            worker = _shard_worker(
+                settings, settings.shard_id, bus=bus, ledger=runtime.ledger, consumer=me
+            )
+            runtime.shards, runtime.stages = [worker], [[worker]]
+        case Role.RECORDER:
+            recorder = TickRecorder(
+                store=await build_tick_store(settings),
+                bus=bus,
+                shard_count=settings.shard_count,
+                consumer=me,
+            )
+            runtime.stages = [[recorder]]
+        case _:
+            runtime.ledger = await _ledger(settings)
+            broker, venue_services = await build_broker(
+                settings, clock=clock, ledger=runtime.ledger, bus=bus
+            )
+            consumer, runtime.closers = await build_executor(
+                settings, ledger=runtime.ledger, broker=broker, bus=bus, clock=clock
+            )
+            runtime.consumer = consumer
+            executing: list[Service] = [consumer]
+            runtime.stages = [stage for stage in (venue_services, executing) if stage]
+    return runtime
