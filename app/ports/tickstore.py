@@ -19,6 +19,10 @@ class TickStore(Protocol):
         """Ticks with start_ns <= ts < end_ns in time order, in batches."""
         ...
 
+    async def flush(self) -> None:
+        """Make everything written so far durable (and visible to reads)."""
+        ...
+
     async def close(self) -> None:
         """Flush what is buffered and release resources."""
         ...

@@ -30,12 +30,20 @@ async def consume_stream(
     handle: Callable[[list[T]], Awaitable[None]],
     stopping: asyncio.Event,
     count: int = 100,
+    durable: Callable[[bool], Awaitable[bool]] | None = None,
 ) -> None:
-    """Read batches until `stopping` is set and the group has caught up (drain), acking each
-    batch only after `handle` returned. Undecodable entries are counted, logged and acked."""
+    """Read batches until `stopping` is set and the group has caught up (drain), acking entries
+    only once their effect is committed: after `handle` returned, or, when `handle` only
+    buffers, once `durable(idle)` says everything handled so far is durable (it is asked after
+    every batch, and with idle=True when a read came back empty). Undecodable entries are
+    counted, logged and acked."""
+    unacked: list[str] = []
     async for deliveries in bus.consume(topic, group=group, consumer=consumer, count=count):
         if not deliveries:
-            if stopping.is_set():
+            if unacked and durable is not None and await durable(True):
+                await bus.ack(topic, group, unacked)
+                unacked = []
+            if stopping.is_set() and not unacked:
                 return
             continue
         messages: list[T] = []
@@ -49,7 +57,10 @@ async def consume_stream(
                 log.error("message_rejected", topic=topic, entry=delivery.entry_id, error=str(exc))
         if messages:
             await handle(messages)
-        await bus.ack(topic, group, [d.entry_id for d in deliveries])
+        unacked.extend(d.entry_id for d in deliveries)
+        if durable is None or await durable(False):
+            await bus.ack(topic, group, unacked)
+            unacked = []
 
 
 async def consume_tick_streams(
@@ -61,6 +72,7 @@ async def consume_tick_streams(
     handle: Callable[[list[TickBatch]], Awaitable[None]],
     stopping: asyncio.Event,
     count: int = 500,
+    durable: Callable[[bool], Awaitable[bool]] | None = None,
 ) -> None:
     """One consumer group over every shard's tick stream (recorder, simulated venue)."""
     async with asyncio.TaskGroup() as tasks:
@@ -75,5 +87,6 @@ async def consume_tick_streams(
                     handle=handle,
                     stopping=stopping,
                     count=count,
+                    durable=durable,
                 )
             )

@@ -1,4 +1,9 @@
-"""Its own consumer group on every tick stream; writes to the tick store, acks after the write."""
+"""Its own consumer group on every tick stream into the tick store; acks once ticks are durable.
+
+The store buffers; the recorder flushes it when enough rows wait, when the last flush is older
+than `flush_every_s`, or when the streams go quiet, and only then acknowledges the entries it
+wrote, so a crash can make the recorder write a tick twice (the store keeps one) but never lose
+one it acknowledged."""
 
 from __future__ import annotations
 
@@ -15,9 +20,20 @@ class TickRecorder:
     name = "tick_recorder"
 
     def __init__(
-        self, *, store: TickStore, bus: MessageBus, shard_count: int, consumer: str
+        self,
+        *,
+        store: TickStore,
+        bus: MessageBus,
+        shard_count: int,
+        consumer: str,
+        flush_rows: int = 50_000,
+        flush_every_s: float = 5.0,
     ) -> None:
         self._store = store
+        self._flush_rows = flush_rows
+        self._flush_every_s = flush_every_s
+        self._buffered = 0
+        self._flushed_at = 0.0
         self._bus = bus
         self._shard_count = shard_count
         self._consumer = consumer
@@ -28,6 +44,7 @@ class TickRecorder:
         self._stopping.set()
 
     async def run(self) -> None:
+        self._flushed_at = asyncio.get_running_loop().time()
         try:
             await consume_tick_streams(
                 self._bus,
@@ -36,6 +53,7 @@ class TickRecorder:
                 consumer=self._consumer,
                 handle=self._write,
                 stopping=self._stopping,
+                durable=self._durable,
             )
         finally:
             await self._store.close()
@@ -43,5 +61,15 @@ class TickRecorder:
     async def _write(self, batches: list[TickBatch]) -> None:
         ticks = [tick for batch in batches for tick in batch.ticks]
         await self._store.write(ticks)
+        self._buffered += len(ticks)
         self.recorded += len(ticks)
         metrics.TICKS_RECORDED.inc(len(ticks))
+
+    async def _durable(self, idle: bool) -> bool:
+        now = asyncio.get_running_loop().time()
+        due = self._buffered >= self._flush_rows or now - self._flushed_at >= self._flush_every_s
+        if idle or due:
+            await self._store.flush()
+            self._buffered, self._flushed_at = 0, now
+            return True
+        return self._buffered == 0

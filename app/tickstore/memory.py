@@ -57,6 +57,9 @@ class MemoryTickStore:
         if batch:
             yield batch
 
+    async def flush(self) -> None:
+        """Writes are visible at once; there is nothing further to make durable in memory."""
+
     async def close(self) -> None:
         self._closed = True
 
