@@ -28,7 +28,6 @@ async def test_entries_stay_pending_until_the_store_flushes() -> None:
     recorder = TickRecorder(
         store=store, bus=bus, shard_count=1, consumer="r", flush_rows=3, flush_every_s=3600
     )
-    recorder._flushed_at = asyncio.get_running_loop().time()
     task = asyncio.create_task(recorder.run())
     topic = ticks_topic(0)
     await bus.publish(topic, encode(TickBatch(ticks=[Tick("ABC", OPEN_NS, 10.0, 100, 1)])))
