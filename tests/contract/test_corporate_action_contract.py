@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -13,30 +12,15 @@ from app.domain.exit_state import ExitState
 from app.domain.position import Lot, Position
 from app.domain.signal import Side
 from app.persistence.ledger import SqlLedger
-from app.persistence.migrate import upgrade
 from tests.integration.ledger_builders import a_fill, an_order
-from tests.integration.postgres import temporary_database
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(params=BACKENDS)
-async def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlLedger]:
-    async def opened(url: str) -> SqlLedger:
-        await upgrade(url)
-        book = SqlLedger(url)
-        await book.start()
-        return book
-
-    if request.param == "sqlite":
-        book = await opened(f"sqlite+aiosqlite:///{tmp_path / 'split.db'}")
-        yield book
-        await book.close()
-        return
-    async with temporary_database() as url:
-        book = await opened(url)
-        yield book
-        await book.close()
+@pytest.fixture
+async def ledger(migrated_db: str) -> AsyncIterator[SqlLedger]:
+    book = SqlLedger(migrated_db)
+    await book.start()
+    yield book
+    await book.close()
 
 
 async def test_a_four_for_one_split_adjusts_the_book_once(ledger: SqlLedger) -> None:

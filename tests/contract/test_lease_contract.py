@@ -4,33 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from app.persistence.lease import SqlLease
-from app.persistence.migrate import upgrade
 from app.ports.lease import ExecutionLease
-from tests.integration.postgres import temporary_database
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=BACKENDS)
-async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        database = f"sqlite+aiosqlite:///{tmp_path / 'lease.db'}"
-        await upgrade(database)
-        yield database
-        return
-    async with temporary_database() as database:
-        await upgrade(database)
-        yield database
 
 
 @pytest.fixture
-async def leases(url: str) -> AsyncIterator[tuple[ExecutionLease, ExecutionLease]]:
-    a, b = SqlLease(url), SqlLease(url)
+async def leases(migrated_db: str) -> AsyncIterator[tuple[ExecutionLease, ExecutionLease]]:
+    a, b = SqlLease(migrated_db), SqlLease(migrated_db)
     await a.start()
     await b.start()
     yield a, b
@@ -74,8 +57,8 @@ async def test_release_frees_it_for_the_standby(
     assert taken is not None and taken > token
 
 
-async def test_concurrent_acquires_elect_exactly_one(url: str) -> None:
-    contenders = [SqlLease(url) for _ in range(5)]
+async def test_concurrent_acquires_elect_exactly_one(migrated_db: str) -> None:
+    contenders = [SqlLease(migrated_db) for _ in range(5)]
     for lease in contenders:
         await lease.start()
     tokens = await asyncio.gather(

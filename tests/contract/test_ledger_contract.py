@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -44,18 +43,6 @@ from tests.integration.ledger_builders import (
     book_exit,
     snapshot,
 )
-from tests.integration.postgres import temporary_database
-
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=BACKENDS)
-async def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
-        return
-    async with temporary_database() as url:
-        yield url
 
 
 @pytest.fixture

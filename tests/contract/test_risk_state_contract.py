@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -26,24 +25,12 @@ from app.ports.risk_state import (
     RiskStateStore,
     StrategyState,
 )
-from tests.integration.postgres import temporary_database
-
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 # asyncpg reads NUMERIC 10000 back as 1E+4; zeros keep their scale; the extremes of the range.
 TRICKY_AMOUNTS = [
     "10000", "120000", "0E-10", "2.50", "1000000000000.0000000000", "-0.0000000001",
     "-999999999999.9999999999", "0", "100", "0.10", "3906250000", "-7E-10",
 ]  # fmt: skip
-
-
-@pytest.fixture(params=BACKENDS)
-async def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'risk.db'}"
-        return
-    async with temporary_database() as url:
-        yield url
 
 
 @pytest.fixture
