@@ -20,6 +20,7 @@ from app.marketdata.validation import TickValidator, ValidationConfig
 from app.persistence.ledger import SqlLedger
 from app.persistence.migrate import upgrade
 from app.ports.bus import MessageBus
+from app.ports.clock import Clock
 from app.ports.ledger import Ledger
 from app.ports.service import Service
 from app.ports.tickstore import TickStore
@@ -58,7 +59,15 @@ async def _ledger(settings: Settings) -> SqlLedger:
 
 
 def _shard_worker(
-    settings: Settings, shard: int, *, bus: MessageBus, ledger: Ledger, consumer: str
+    settings: Settings,
+    shard: int,
+    *,
+    bus: MessageBus,
+    ledger: Ledger,
+    consumer: str,
+    history: TickStore,
+    clock: Clock,
+    warm_from_ns: int,
 ) -> ShardWorker:
     strategies = default_strategies()
     return ShardWorker(
@@ -72,6 +81,9 @@ def _shard_worker(
         bus=bus,
         ledger=ledger,
         consumer=consumer,
+        history=history,
+        clock=clock,
+        warm_from_ns=warm_from_ns,
     )
 
 
@@ -80,8 +92,18 @@ async def _monolith(settings: Settings) -> Runtime:
     bus = InProcessBus()
     clock, window = await market_clock(settings, ledger)
     broker, venue_services = await build_broker(settings, clock=clock, ledger=ledger, bus=bus)
+    history = ParquetTickStore(settings.tick_dir)
     shards = [
-        _shard_worker(settings, shard, bus=bus, ledger=ledger, consumer=f"monolith-{shard}")
+        _shard_worker(
+            settings,
+            shard,
+            bus=bus,
+            ledger=ledger,
+            consumer=f"monolith-{shard}",
+            history=history,
+            clock=clock,
+            warm_from_ns=window.open_ns,
+        )
         for shard in range(settings.shard_count)
     ]
     consumer, closers = await build_executor(
@@ -106,7 +128,7 @@ async def _monolith(settings: Settings) -> Runtime:
         )
     return Runtime(
         role=Role.MONOLITH,
-        closers=closers,
+        closers=[*closers, history.close],
         metrics_port=settings.metrics_port,
         stages=[[router], second, [consumer]],
         ledger=ledger,
@@ -159,8 +181,17 @@ async def _sharded(settings: Settings, role: Role) -> Runtime:
             if settings.shard_id is None:
                 raise ConfigurationError("a shard worker needs TRADER_SHARD_ID")
             runtime.ledger = await _ledger(settings)
+            history = await build_tick_store(settings)
+            runtime.closers = [history.close]
             worker = _shard_worker(
-                settings, settings.shard_id, bus=bus, ledger=runtime.ledger, consumer=me
+                settings,
+                settings.shard_id,
+                bus=bus,
+                ledger=runtime.ledger,
+                consumer=me,
+                history=history,
+                clock=clock,
+                warm_from_ns=window.open_ns,
             )
             runtime.shards, runtime.stages = [worker], [[worker]]
         case Role.RECORDER:

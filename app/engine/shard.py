@@ -56,6 +56,7 @@ class ShardEngine:
         self.last_trade_ns: dict[str, int] = {}
         self.ticks = 0
         self.bars = 0
+        self._warming = False
 
     def load_lots(self, lots: Iterable[Lot], exit_states: Iterable[ExitState] = ()) -> None:
         for lot in lots:
@@ -66,7 +67,9 @@ class ShardEngine:
         """A lot changed at execution. Once no exit order is working on it, the next exit
         decision is free at once (a scaled target filled); a rejected exit waits for the retry."""
         by_symbol = self._lots.setdefault(lot.symbol, {})
-        if not exit_working:
+        if exit_working:
+            self._exit_sent[lot.entry_order_id] = self._data_ns  # it is filling: wait for it
+        else:
             self._exit_sent.pop(lot.entry_order_id, None)
         if lot.qty_open > ZERO:
             by_symbol[lot.entry_order_id] = lot
@@ -105,6 +108,15 @@ class ShardEngine:
                 signals.extend(self._on_bar(bar))
         return signals
 
+    def warm(self, ticks: Iterable[Tick]) -> None:
+        """Replay history so bars, indicators and strategy state are as if the shard had run
+        all along; no signal comes out and no exit is decided (that was the past)."""
+        self._warming = True
+        try:
+            self.on_ticks(ticks)
+        finally:
+            self._warming = False
+
     def on_time(self, now_ns: int) -> list[Signal]:
         """Close every bar that ends at or before `now_ns`."""
         self._data_ns = max(self._data_ns, now_ns)
@@ -124,10 +136,10 @@ class ShardEngine:
                 continue
             mine = [lot for lot in lots.values() if lot.strategy == strategy.name] if lots else []
             signal = strategy.on_bar(bar, ind, mine)
-            if signal is not None:
+            if signal is not None and not self._warming:
                 stamp = self.last_trade_ns.get(bar.symbol, 0)
                 signals.append(replace(signal, price_ts_ns=stamp))
-        if lots and bar.interval_s == self._exit_interval_s:
+        if lots and bar.interval_s == self._exit_interval_s and not self._warming:
             signals.extend(self._exit_signals(bar, list(lots.values())))
         return signals
 

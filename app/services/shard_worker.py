@@ -14,7 +14,9 @@ from app.domain.position import Lot, LotUpdate
 from app.engine.shard import ShardEngine
 from app.observability import metrics
 from app.ports.bus import MessageBus
+from app.ports.clock import Clock
 from app.ports.ledger import Ledger
+from app.ports.tickstore import TickStore
 from app.services.consumer import consume_stream
 
 log = structlog.get_logger()
@@ -30,6 +32,9 @@ class ShardWorker:
         bus: MessageBus,
         ledger: Ledger,
         consumer: str,
+        history: TickStore | None = None,
+        warm_from_ns: int = 0,
+        clock: Clock | None = None,
     ) -> None:
         self.name = f"shard_worker.{shard_id}"
         self._shard_id = shard_id
@@ -38,6 +43,9 @@ class ShardWorker:
         self._bus = bus
         self._ledger = ledger
         self._consumer = consumer
+        self._history = history
+        self._warm_from_ns = warm_from_ns
+        self._clock = clock
         self._stopping = asyncio.Event()
         self.signals = 0
         self._shard_label = str(shard_id)
@@ -54,6 +62,7 @@ class ShardWorker:
         mine = {lot.entry_order_id for lot in lots}
         states = [s for s in await self._ledger.exit_states() if s.entry_order_id in mine]
         self.engine.load_lots(lots, states)
+        await self._warm_up()
         log.info("shard_started", shard=self._shard_id, lots=len(self.engine.open_lots_all()))
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(
@@ -78,6 +87,18 @@ class ShardWorker:
                     stopping=self._stopping,
                 )
             )
+
+    async def _warm_up(self) -> None:
+        """Feed the session so far from the tick store through the engine before going live."""
+        if self._history is None or self._clock is None:
+            return
+        warmed = 0
+        batches = self._history.read(start_ns=self._warm_from_ns, end_ns=self._clock.now_ns())
+        async for ticks in batches:
+            mine = [t for t in ticks if shard_of(t.symbol, self._shard_count) == self._shard_id]
+            self.engine.warm(mine)
+            warmed += len(mine)
+        log.info("shard_warmed", ticks=warmed, bars=self.engine.bars)
 
     async def _on_batches(self, batches: list[TickBatch]) -> None:
         started = time.perf_counter()

@@ -77,3 +77,17 @@ def test_exits_watch_applied_lots_and_exit_state_is_drained() -> None:
     assert engine.drain_exit_states() == []
     engine.apply_lot(Lot("e1", "breakout", "XYZ", Side.BUY, OPEN_NS, Decimal(10), Decimal(0)))
     assert engine.open_lots("XYZ") == []
+
+
+def test_warm_up_replays_history_silently_then_trades_at_once() -> None:
+    tape = _tape()
+    live_from = next(i for i, t in enumerate(tape) if t.ts_ns >= OPEN_NS + 5 * MINUTE)
+    cold = _engine()
+    assert [s for s in cold.on_ticks(tape[live_from:]) if s.symbol == "ABC"] == []
+    warm = _engine()
+    lot = Lot("e1", "breakout", "XYZ", Side.BUY, OPEN_NS, Decimal(10), Decimal(10), Decimal("9"))
+    warm.apply_lot(lot)  # a lot the history would have stopped out: no exit from the past
+    warm.warm(tape[:live_from])
+    assert warm.drain_exit_states() == []
+    (entry,) = [s for s in warm.on_ticks(tape[live_from:]) if s.symbol == "ABC"]
+    assert entry.kind is SignalKind.ENTRY
