@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    health_host: str = "127.0.0.1"
     strategy_interval_s: int = Field(default=60, ge=1)
     order_ttl_s: int = Field(default=30, ge=1)
     migrate_on_start: bool = True

@@ -10,6 +10,7 @@ import prometheus_client
 import structlog
 
 from app.bootstrap import ConfigurationError, Role, Runtime, build
+from app.observability.health import HealthServer
 from app.observability.logging import configure_logging
 from app.ports.service import Service
 from app.settings import LogFormat, Settings
@@ -36,6 +37,7 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    health: HealthServer | None = None
     try:
         async with asyncio.TaskGroup() as tasks:
             running = {
@@ -43,6 +45,17 @@ async def serve(
                 for stage in stages
                 for service in stage
             }
+            if runtime.health_port is not None:
+                health = HealthServer(
+                    host=runtime.health_host,
+                    port=runtime.health_port,
+                    role=runtime.role.value,
+                    checks=lambda: {
+                        **{name: not task.done() for name, (_, task) in running.items()},
+                        **{name: check() for name, check in runtime.checks.items()},
+                    },
+                )
+                await health.start()
             first_stage = [running[s.name][1] for s in stages[0]]
             ended = asyncio.ensure_future(asyncio.wait(first_stage))
             deadline = None if duration_s is None else loop.time() + duration_s
@@ -57,6 +70,8 @@ async def serve(
             for stage in stages:
                 await _drain(stage, [running[s.name][1] for s in stage])
     finally:
+        if health is not None:
+            await health.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 

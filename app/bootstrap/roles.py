@@ -130,6 +130,8 @@ async def _monolith(settings: Settings) -> Runtime:
         role=Role.MONOLITH,
         closers=[*closers, history.close],
         metrics_port=settings.metrics_port,
+        health_port=settings.health_port,
+        health_host=settings.health_host,
         stages=[[router], second, [consumer]],
         ledger=ledger,
         bus=bus,
@@ -165,7 +167,14 @@ async def _sharded(settings: Settings, role: Role) -> Runtime:
     clock, window = sharded_clock(settings)
     me = process_identity(role.value)
     runtime = Runtime(
-        role=role, stages=[], bus=bus, clock=clock, metrics_port=settings.metrics_port
+        role=role,
+        stages=[],
+        bus=bus,
+        clock=clock,
+        metrics_port=settings.metrics_port,
+        health_port=settings.health_port,
+        health_host=settings.health_host,
+        checks={"bus": lambda: bus.health.healthy},
     )
     match role:
         case Role.ROUTER:

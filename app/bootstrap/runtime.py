@@ -45,6 +45,9 @@ class Runtime:
     shards: list[ShardWorker] = field(default_factory=list)
     consumer: SignalConsumer | None = None
     metrics_port: int | None = None
+    health_port: int | None = None
+    health_host: str = "127.0.0.1"
+    checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def __aenter__(self) -> Runtime:

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.integration.postgres import temporary_database
+from tests.redis_harness import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
@@ -49,13 +50,17 @@ async def test_router_shards_recorder_and_executor_trade_together(tmp_path: Path
         }
         processes = []
         shard_ids = iter(range(2))
+        health_port = free_port()
         try:
             for i, role in enumerate(ROLES):
                 role_env = (
                     {**env, "TRADER_SHARD_ID": str(next(shard_ids))} if role == "shard" else env
                 )
+                if i == 2:
+                    role_env = {**role_env, "TRADER_HEALTH_PORT": str(health_port)}
                 processes.append(await _start(role, role_env, tmp_path / f"{i}-{role}.log"))
             await asyncio.sleep(RUN_S)
+            health = await _get_health(health_port)
         finally:
             for process in reversed(processes):
                 if process.returncode is None:
@@ -75,6 +80,7 @@ async def test_router_shards_recorder_and_executor_trade_together(tmp_path: Path
                 )
             )
         await engine.dispose()
+    assert health.startswith(b"HTTP/1.1 200 OK") and b'"role":"shard"' in health, health
     assert orders and orders > 0, logs
     assert fills and fills > 0
     assert dupes == 0
@@ -88,6 +94,16 @@ def _logs(folder: Path) -> dict[str, str]:
 
 def _recorded(folder: Path) -> bool:
     return any((folder / "ticks").rglob("*.parquet"))
+
+
+async def _get_health(port: int) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /healthz HTTP/1.1\r\n\r\n")
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    return answer
 
 
 async def _drop_keys(prefix: str) -> None:
