@@ -12,6 +12,7 @@ from app.bus.connection import RedisConfig, RedisConnectionManager
 from app.bus.inprocess import InProcessBus
 from app.bus.redis_bus import RedisBus
 from app.bus.redis_bus_config import RedisBusConfig
+from app.clocks.live import LiveClock
 from app.engine.bars import BarAggregator
 from app.engine.shard import ShardEngine
 from app.exits.config import ExitConfig
@@ -84,6 +85,7 @@ def _shard_worker(
         history=history,
         clock=clock,
         warm_from_ns=warm_from_ns,
+        wall=LiveClock(),
     )
 
 
@@ -115,6 +117,7 @@ async def _monolith(settings: Settings) -> Runtime:
         bus=bus,
         clock=clock,
         shard_count=settings.shard_count,
+        wall=LiveClock(),
     )
     second: list[Service] = [*shards, *venue_services]
     if settings.feed is FeedKind.SYNTHETIC:
@@ -184,6 +187,7 @@ async def _sharded(settings: Settings, role: Role) -> Runtime:
                 bus=bus,
                 clock=clock,
                 shard_count=settings.shard_count,
+                wall=LiveClock(),
             )
             runtime.stages = [[runtime.router]]
         case Role.SHARD:

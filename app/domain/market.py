@@ -66,3 +66,4 @@ class TickBatch(msgspec.Struct, frozen=True, array_like=True):
 
     ticks: list[Tick]
     quotes: list[Quote] = []
+    sent_ns: int = 0  # wall-clock ns when the router published it (0: unknown)

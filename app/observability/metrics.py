@@ -16,6 +16,11 @@ TICKS_PUBLISHED = Counter(
 TICKS_PROCESSED = Counter(
     "trader_engine_ticks_processed_total", "Ticks processed by shard engines", ["shard"]
 )
+BUS_LATENCY = Histogram(
+    "trader_bus_tick_latency_seconds",
+    "Wall time from the router publishing a tick batch to a shard starting on it",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
 TICKS_RECORDED = Counter("trader_tickstore_ticks_written_total", "Ticks written to the tick store")
 BARS_CLOSED = Counter("trader_engine_bars_closed_total", "Bars closed (every interval)")
 SIGNALS_EMITTED = Counter(

@@ -32,12 +32,14 @@ class StreamRouter:
         bus: MessageBus,
         clock: Clock,
         shard_count: int,
+        wall: Clock | None = None,
     ) -> None:
         self._feed = feed
         self._validator = validator
         self._bus = bus
         self._clock = clock
         self._shard_count = shard_count
+        self._wall = wall
         self._stopping = asyncio.Event()
         self.ticks_in = 0
         self.ticks_out = 0
@@ -69,7 +71,8 @@ class StreamRouter:
         for quote in clean.quotes:
             quotes[shard_of(quote.symbol, self._shard_count)].append(quote)
         for shard in sorted(ticks.keys() | quotes.keys()):
-            payload = encode(TickBatch(ticks=ticks[shard], quotes=quotes[shard]))
+            sent = self._wall.now_ns() if self._wall is not None else 0
+            payload = encode(TickBatch(ticks=ticks[shard], quotes=quotes[shard], sent_ns=sent))
             await self._bus.publish(ticks_topic(shard), payload)
         self.ticks_out += len(clean.ticks)
         metrics.TICKS_PUBLISHED.inc(len(clean.ticks))

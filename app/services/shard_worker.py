@@ -35,6 +35,7 @@ class ShardWorker:
         history: TickStore | None = None,
         warm_from_ns: int = 0,
         clock: Clock | None = None,
+        wall: Clock | None = None,
     ) -> None:
         self.name = f"shard_worker.{shard_id}"
         self._shard_id = shard_id
@@ -46,6 +47,7 @@ class ShardWorker:
         self._history = history
         self._warm_from_ns = warm_from_ns
         self._clock = clock
+        self._wall = wall
         self._stopping = asyncio.Event()
         self.signals = 0
         self._shard_label = str(shard_id)
@@ -104,6 +106,11 @@ class ShardWorker:
         started = time.perf_counter()
         before_ticks, before_bars = self.engine.ticks, self.engine.bars
         signals = []
+        if self._wall is not None:
+            now = self._wall.now_ns()
+            for batch in batches:
+                if batch.sent_ns:
+                    metrics.BUS_LATENCY.observe((now - batch.sent_ns) / 1e9)
         for batch in batches:
             signals.extend(self.engine.on_ticks(batch.ticks))
         for signal in signals:
