@@ -56,6 +56,8 @@ class RawCeiling:
 @dataclass
 class PipelineRun:
     offered_ticks_per_s: float
+    symbols: int
+    published_ticks_per_s: float
     sustained_ticks_per_s: float
     bus_latency_p50_ms: float
     bus_latency_p99_ms: float
@@ -95,11 +97,18 @@ async def raw_ceiling(entries: int = 4_000) -> RawCeiling:
     return RawCeiling(entries * BATCH / published, entries * BATCH / consumed)
 
 
-def base_rate(seed: int = 7) -> float:
-    """Ticks per market second of the synthetic tape at speed 1 (the first 10 minutes)."""
+def per_symbol_rate(seed: int = 7) -> float:
+    """Ticks per market second per symbol of the synthetic tape (its first 10 minutes)."""
     start = session_open_ns(datetime.date.fromisoformat(SESSION))
     tape = SyntheticTape(SyntheticConfig(seed=seed, symbols=SYMBOLS), start_ns=start)
-    return len(tape.ticks_until(start + 600 * 1_000_000_000)) / 600
+    return len(tape.ticks_until(start + 600 * 1_000_000_000)) / 600 / SYMBOLS
+
+
+def tape_for(rate: float) -> tuple[int, float]:
+    """Symbols and speed that make the tape run at `rate` ticks/s, the speed kept near 200x."""
+    per_symbol = per_symbol_rate()
+    symbols = int(min(5_000, max(SYMBOLS, rate / (per_symbol * 200))))
+    return symbols, rate / (per_symbol * symbols)
 
 
 def _scrape(port: int) -> dict[str, float]:
@@ -173,7 +182,7 @@ async def _spawn(role: str, env: dict[str, str]) -> asyncio.subprocess.Process:
 
 
 async def pipeline(*, shards: int, rate: float, duration: float) -> PipelineRun:
-    speed = max(0.01, rate / base_rate())
+    symbols, speed = tape_for(rate)
     prefix = f"bench-{secrets.token_hex(4)}"
     data = Path(tempfile.mkdtemp(prefix="trader-bench-"))
     env = {
@@ -183,29 +192,31 @@ async def pipeline(*, shards: int, rate: float, duration: float) -> PipelineRun:
         "TRADER_BUS_PREFIX": prefix,
         "TRADER_DATA_DIR": str(data),
         "TRADER_MIGRATE_ON_START": "false",
-        "TRADER_SYNTHETIC__SYMBOLS": str(SYMBOLS),
+        "TRADER_SYNTHETIC__SYMBOLS": str(symbols),
         "TRADER_SYNTHETIC__SPEED": f"{speed:.4f}",
         "TRADER_SYNTHETIC__SESSION_DATE": SESSION,
         "TRADER_SYNTHETIC__ANCHOR_NS": str(time.time_ns() + 4_000_000_000),
         "TRADER_LOG_LEVEL": "warning",
     }
     await upgrade(f"sqlite+aiosqlite:///{(data / 'trader.db').resolve()}")
-    ports = _free_ports(shards)
+    ports = _free_ports(shards + 1)
     processes = {
         f"shard{i}": await _spawn(
             "shard", {**env, "TRADER_SHARD_ID": str(i), "TRADER_METRICS_PORT": str(ports[i])}
         )
         for i in range(shards)
     }
-    processes["router"] = await _spawn("router", env)
+    processes["router"] = await _spawn("router", {**env, "TRADER_METRICS_PORT": str(ports[-1])})
     try:
         await asyncio.sleep(4 + 3)  # anchor, then a little warm-up
         first = _merge([_scrape(p) for p in ports])
+        first_published = first.get("trader_bus_ticks_published_total", 0.0)
         t0, max_lag = time.perf_counter(), 0
         while time.perf_counter() - t0 < duration:
             await asyncio.sleep(1)
             max_lag = max(max_lag, await _max_lag(prefix, shards))
         last = _merge([_scrape(p) for p in ports])
+        published = last.get("trader_bus_ticks_published_total", 0.0) - first_published
         elapsed = time.perf_counter() - t0
         rss = {name: round(_rss_mb(p.pid), 1) for name, p in processes.items()}
     finally:
@@ -224,6 +235,8 @@ async def pipeline(*, shards: int, rate: float, duration: float) -> PipelineRun:
     latency = "trader_bus_tick_latency_seconds"
     return PipelineRun(
         offered_ticks_per_s=rate,
+        symbols=symbols,
+        published_ticks_per_s=published / elapsed,
         sustained_ticks_per_s=processed / elapsed,
         bus_latency_p50_ms=_quantile(last, latency, 0.5),
         bus_latency_p99_ms=_quantile(last, latency, 0.99),
@@ -231,6 +244,15 @@ async def pipeline(*, shards: int, rate: float, duration: float) -> PipelineRun:
         signal_batch_p99_ms=_quantile(last, "trader_engine_tick_to_signal_seconds", 0.99),
         max_lag_entries=max_lag,
         rss_mb=rss,
+    )
+
+
+def _kept_up(run: PipelineRun) -> bool:
+    """The shards processed what the router published, and the router what was asked."""
+    return (
+        run.sustained_ticks_per_s >= 0.95 * run.published_ticks_per_s
+        and run.published_ticks_per_s >= 0.9 * run.offered_ticks_per_s
+        and run.max_lag_entries < 1_000
     )
 
 
@@ -249,14 +271,15 @@ async def main() -> None:
         while True:
             run = await pipeline(shards=args.shards, rate=rate, duration=min(args.duration, 20))
             runs.append(run)
-            if run.sustained_ticks_per_s < 0.9 * rate or rate >= ceiling.ticks_per_s:
+            print(json.dumps(asdict(run)), file=sys.stderr)
+            if not _kept_up(run) or rate >= ceiling.ticks_per_s:
                 break
             rate *= 1.6
     else:
         runs.append(
             await pipeline(shards=args.shards, rate=float(args.rate), duration=args.duration)
         )
-    kept = [r for r in runs if r.sustained_ticks_per_s >= 0.9 * r.offered_ticks_per_s]
+    kept = [r for r in runs if _kept_up(r)]
     best = max((r.sustained_ticks_per_s for r in kept), default=runs[-1].sustained_ticks_per_s)
     report = {
         "shards": args.shards,
