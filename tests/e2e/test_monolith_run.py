@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -124,3 +125,13 @@ def test_a_halt_survives_kill_9_and_only_an_audited_resume_clears_it(tmp_path: P
     assert actions[0] == "halt" and actions[-1] == "resume"
     assert set(actions) == {"halt", "daily_reset", "resume"}  # the reset did not clear it
     assert "checked the e2e" in audit[-1][2]
+
+
+def test_a_recorded_session_replays_from_the_tick_store(tmp_path: Path) -> None:
+    recorded = tmp_path / "recorded"
+    first = _run(recorded, "--duration", "15", "--speed", "60", "--seed", "5")
+    replayed = tmp_path / "replayed"
+    shutil.copytree(recorded / "ticks", replayed / "ticks")
+    again = _run(replayed, "--feed", "replay", "--duration", "10", "--speed", "60")
+    assert again["ticks"] > 0.3 * first["ticks"]
+    assert again["ticks_quarantined"] == 0
