@@ -161,7 +161,9 @@ async def _max_lag(prefix: str, shards: int) -> int:
             for group in await client.xinfo_groups(f"{prefix}:ticks.{shard}"):
                 lags.append(int(group.get("lag") or 0))
         return max(lags, default=0)
-    except aioredis.ResponseError:
+    except aioredis.ResponseError as exc:
+        if "no such key" not in str(exc):  # streams appear with the first ticks
+            raise
         return 0
     finally:
         await client.aclose()

@@ -148,7 +148,7 @@ async def _monolith(settings: Settings) -> Runtime:
 async def _redis_bus(settings: Settings) -> RedisBus:
     jitter = random.Random()  # noqa: S311 - backoff jitter, not secrecy
     connection = RedisConnectionManager(RedisConfig(url=settings.redis_url), rng=jitter)
-    bus = RedisBus(connection, config=RedisBusConfig(prefix=settings.bus_prefix))
+    bus = RedisBus(connection, config=RedisBusConfig(prefix=f"{settings.bus_prefix}:"))
     await bus.start()
     return bus
 
