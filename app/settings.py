@@ -31,6 +31,11 @@ class FeedKind(enum.StrEnum):
     REPLAY = "replay"
 
 
+class PartitionKind(enum.StrEnum):
+    JUMP = "jump"
+    RANGE = "range"
+
+
 class LogFormat(enum.StrEnum):
     CONSOLE = "console"
     JSON = "json"
@@ -111,6 +116,10 @@ class Settings(BaseSettings):
     feed: FeedKind = FeedKind.SYNTHETIC
     shard_count: int = Field(default=1, ge=1, le=256)
     shard_id: int | None = Field(default=None, ge=0)
+    partition: PartitionKind = PartitionKind.JUMP
+    partition_bounds: tuple[str, ...] = Field(
+        default=(), description="range partitioning: shard_count - 1 sorted symbol bounds"
+    )
     data_dir: Path = Path("var")
     database_url: str | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -137,6 +146,13 @@ class Settings(BaseSettings):
         if self.shard_id is not None and self.shard_id >= self.shard_count:
             raise ValueError(
                 f"shard_id {self.shard_id} must be below shard_count {self.shard_count}"
+            )
+        if self.partition is PartitionKind.RANGE and (
+            len(self.partition_bounds) != self.shard_count - 1
+        ):
+            raise ValueError(
+                f"range partitioning needs shard_count - 1 = {self.shard_count - 1} bounds, "
+                f"got {len(self.partition_bounds)}"
             )
         return self
 

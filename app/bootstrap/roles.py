@@ -10,6 +10,7 @@ from app.bootstrap.runtime import ConfigurationError, Role, Runtime, process_ide
 from app.bootstrap.session import build_feed, market_clock, sharded_clock
 from app.bus.connection import RedisConfig, RedisConnectionManager
 from app.bus.inprocess import InProcessBus
+from app.bus.partition import JumpHashPartitioner, Partitioner, SymbolRangePartitioner
 from app.bus.redis_bus import RedisBus
 from app.bus.redis_bus_config import RedisBusConfig
 from app.clocks.live import LiveClock
@@ -28,7 +29,7 @@ from app.ports.tickstore import TickStore
 from app.services.market_data import StreamRouter
 from app.services.shard_worker import ShardWorker
 from app.services.tick_recorder import TickRecorder
-from app.settings import FeedKind, Mode, Settings
+from app.settings import FeedKind, Mode, PartitionKind, Settings
 from app.tickstore.parquet import ParquetTickStore
 from app.tickstore.questdb import QuestDbConfig, QuestDbTickStore
 
@@ -48,6 +49,15 @@ async def build(settings: Settings, *, role: Role = Role.MONOLITH) -> Runtime:
             )
         case _:
             return await _sharded(settings, role)
+
+
+def partitioner(settings: Settings) -> Partitioner:
+    """The one symbol -> shard map every process of a deployment uses."""
+    match settings.partition:
+        case PartitionKind.JUMP:
+            return JumpHashPartitioner(settings.shard_count)
+        case PartitionKind.RANGE:
+            return SymbolRangePartitioner(settings.partition_bounds)
 
 
 async def _ledger(settings: Settings) -> SqlLedger:
@@ -73,7 +83,7 @@ def _shard_worker(
     strategies = default_strategies()
     return ShardWorker(
         shard_id=shard,
-        shard_count=settings.shard_count,
+        partitioner=partitioner(settings),
         engine=ShardEngine(
             strategies=strategies,
             exits=ExitEngine({s.name: s.exit for s in strategies}, default=ExitConfig()),
@@ -116,7 +126,7 @@ async def _monolith(settings: Settings) -> Runtime:
         validator=TickValidator(ValidationConfig()),
         bus=bus,
         clock=clock,
-        shard_count=settings.shard_count,
+        partitioner=partitioner(settings),
         wall=LiveClock(),
     )
     second: list[Service] = [*shards, *venue_services]
@@ -186,7 +196,7 @@ async def _sharded(settings: Settings, role: Role) -> Runtime:
                 validator=TickValidator(ValidationConfig()),
                 bus=bus,
                 clock=clock,
-                shard_count=settings.shard_count,
+                partitioner=partitioner(settings),
                 wall=LiveClock(),
             )
             runtime.stages = [[runtime.router]]

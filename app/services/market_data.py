@@ -8,7 +8,8 @@ from collections import defaultdict
 import structlog
 
 from app.bus.codec import encode
-from app.bus.topics import shard_of, ticks_topic
+from app.bus.partition import Partitioner
+from app.bus.topics import ticks_topic
 from app.domain.market import Quote, Tick, TickBatch
 from app.marketdata.validation import TickValidator
 from app.observability import metrics
@@ -31,14 +32,14 @@ class StreamRouter:
         validator: TickValidator,
         bus: MessageBus,
         clock: Clock,
-        shard_count: int,
+        partitioner: Partitioner,
         wall: Clock | None = None,
     ) -> None:
         self._feed = feed
         self._validator = validator
         self._bus = bus
         self._clock = clock
-        self._shard_count = shard_count
+        self._partitioner = partitioner
         self._wall = wall
         self._stopping = asyncio.Event()
         self.ticks_in = 0
@@ -67,9 +68,9 @@ class StreamRouter:
         ticks: defaultdict[int, list[Tick]] = defaultdict(list)
         quotes: defaultdict[int, list[Quote]] = defaultdict(list)
         for tick in clean.ticks:
-            ticks[shard_of(tick.symbol, self._shard_count)].append(tick)
+            ticks[self._partitioner.shard_of(tick.symbol)].append(tick)
         for quote in clean.quotes:
-            quotes[shard_of(quote.symbol, self._shard_count)].append(quote)
+            quotes[self._partitioner.shard_of(quote.symbol)].append(quote)
         for shard in sorted(ticks.keys() | quotes.keys()):
             sent = self._wall.now_ns() if self._wall is not None else 0
             payload = encode(TickBatch(ticks=ticks[shard], quotes=quotes[shard], sent_ns=sent))

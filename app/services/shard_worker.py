@@ -8,7 +8,8 @@ import time
 import structlog
 
 from app.bus.codec import encode
-from app.bus.topics import LOTS, SIGNALS, shard_of, ticks_topic
+from app.bus.partition import Partitioner
+from app.bus.topics import LOTS, SIGNALS, ticks_topic
 from app.domain.market import TickBatch
 from app.domain.position import Lot, LotUpdate
 from app.engine.shard import ShardEngine
@@ -27,7 +28,7 @@ class ShardWorker:
         self,
         *,
         shard_id: int,
-        shard_count: int,
+        partitioner: Partitioner,
         engine: ShardEngine,
         bus: MessageBus,
         ledger: Ledger,
@@ -39,7 +40,7 @@ class ShardWorker:
     ) -> None:
         self.name = f"shard_worker.{shard_id}"
         self._shard_id = shard_id
-        self._shard_count = shard_count
+        self._partitioner = partitioner
         self.engine = engine
         self._bus = bus
         self._ledger = ledger
@@ -56,7 +57,7 @@ class ShardWorker:
         self._stopping.set()
 
     def _mine(self, lot: Lot) -> bool:
-        return shard_of(lot.symbol, self._shard_count) == self._shard_id
+        return self._partitioner.shard_of(lot.symbol) == self._shard_id
 
     async def run(self) -> None:
         structlog.contextvars.bind_contextvars(shard=self._shard_id)
@@ -97,7 +98,7 @@ class ShardWorker:
         warmed = 0
         batches = self._history.read(start_ns=self._warm_from_ns, end_ns=self._clock.now_ns())
         async for ticks in batches:
-            mine = [t for t in ticks if shard_of(t.symbol, self._shard_count) == self._shard_id]
+            mine = [t for t in ticks if self._partitioner.shard_of(t.symbol) == self._shard_id]
             self.engine.warm(mine)
             warmed += len(mine)
         log.info("shard_warmed", ticks=warmed, bars=self.engine.bars)
