@@ -65,6 +65,7 @@ class PipelineRun:
     signal_batch_p99_ms: float
     max_lag_entries: int
     rss_mb: dict[str, float]
+    rss_growth_pct: float
 
 
 async def raw_ceiling(entries: int = 4_000) -> RawCeiling:
@@ -212,6 +213,7 @@ async def pipeline(*, shards: int, rate: float, duration: float) -> PipelineRun:
     try:
         await asyncio.sleep(4 + 3)  # anchor, then a little warm-up
         first = _merge([_scrape(p) for p in ports])
+        rss_start = {name: _rss_mb(p.pid) for name, p in processes.items()}
         first_published = first.get("trader_bus_ticks_published_total", 0.0)
         t0, max_lag = time.perf_counter(), 0
         while time.perf_counter() - t0 < duration:
@@ -221,6 +223,7 @@ async def pipeline(*, shards: int, rate: float, duration: float) -> PipelineRun:
         published = last.get("trader_bus_ticks_published_total", 0.0) - first_published
         elapsed = time.perf_counter() - t0
         rss = {name: round(_rss_mb(p.pid), 1) for name, p in processes.items()}
+        growth = max(100 * (rss[name] / rss_start[name] - 1) for name in rss)
     finally:
         for process in processes.values():
             process.terminate()
@@ -246,6 +249,7 @@ async def pipeline(*, shards: int, rate: float, duration: float) -> PipelineRun:
         signal_batch_p99_ms=_quantile(last, "trader_engine_tick_to_signal_seconds", 0.99),
         max_lag_entries=max_lag,
         rss_mb=rss,
+        rss_growth_pct=round(growth, 1),
     )
 
 

@@ -42,6 +42,9 @@ FILLS_DUPLICATE = Counter(
 )
 OPEN_POSITIONS = Gauge("trader_portfolio_open_positions_count", "Open positions")
 REALIZED_PNL = Gauge("trader_portfolio_realized_pnl_dollars", "Realized P&L")
+BATCHES_CONSUMED = Counter(
+    "trader_bus_batches_consumed_total", "Stream entries handled and acknowledged", ["topic"]
+)
 BUS_REDELIVERIES = Counter(
     "trader_bus_redeliveries_total", "Stream entries delivered more than once", ["topic"]
 )

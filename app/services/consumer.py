@@ -57,6 +57,7 @@ async def consume_stream(
                 log.error("message_rejected", topic=topic, entry=delivery.entry_id, error=str(exc))
         if messages:
             await handle(messages)
+            metrics.BATCHES_CONSUMED.labels(topic=topic.split(".")[0]).inc(len(messages))
         unacked.extend(d.entry_id for d in deliveries)
         if durable is None or await durable(False):
             await bus.ack(topic, group, unacked)
