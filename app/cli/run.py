@@ -99,6 +99,7 @@ def run(
         json_output=settings.log_format is LogFormat.JSON,
         level="warning" if quiet else settings.log_level,
     )
+    started = time.monotonic()
     try:
         summary = asyncio.run(
             _session(settings, role=role, duration=duration, json_output=json_output)
@@ -109,4 +110,5 @@ def run(
     if json_output:
         typer.echo(msgspec.json.encode(summary).decode())
     else:
-        Console().print(_panel(summary, ticks_per_s=0.0))
+        average = summary.ticks / max(time.monotonic() - started, 1e-9)
+        Console().print(_panel(summary, ticks_per_s=average))
