@@ -38,6 +38,7 @@ class InProcessBus:
         self._listeners: dict[str, list[deque[bytes]]] = {}
         self._listener_events: dict[str, asyncio.Event] = {}
         self._closed = False
+        self.dead_letters: dict[str, deque[tuple[Delivery, str]]] = {}
 
     def _stream(self, topic: str) -> _Stream:
         stream = self._streams.get(topic)
@@ -108,6 +109,11 @@ class InProcessBus:
             if oldest >= floor:
                 break
             del stream.entries[oldest]
+
+    async def dead_letter(self, topic: str, group: str, delivery: Delivery, *, reason: str) -> None:
+        letters = self.dead_letters.setdefault(topic, deque(maxlen=self._maxlen))
+        letters.append((delivery, reason))
+        await self.ack(topic, group, [delivery.entry_id])
 
     def pending_count(self, topic: str, group: str) -> int:
         return len(self._group(self._stream(topic), group).pending)

@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from app.bus.connection import TRANSIENT_ERRORS, BusClosed, RedisConnectionManager
 from app.bus.redis_bus_config import RedisBusConfig
-from app.bus.redis_group_reader import PAYLOAD_FIELD, GapHandler, GroupReader
+from app.bus.redis_group_reader import PAYLOAD_FIELD, GapHandler, GroupReader, bury
 from app.bus.redis_health import ConnectionHealth
 from app.bus.redis_pubsub import PubSubRelay
 from app.ports.bus import Delivery
@@ -121,6 +121,16 @@ class RedisBus:
             return client.xack(key, group, *entry_ids)
 
         await self._connection.run_with_retry(acknowledge)
+
+    async def dead_letter(self, topic: str, group: str, delivery: Delivery, *, reason: str) -> None:
+        await bury(
+            self._connection,
+            config=self._config,
+            topic=topic,
+            group=group,
+            consumer="-",
+            buried=[(delivery.entry_id, delivery.payload, reason, delivery.deliveries)],
+        )
 
     async def broadcast(self, channel: str, payload: bytes) -> None:
         """PUBLISH once; when Redis is down the event is dropped (the dashboard can miss it).

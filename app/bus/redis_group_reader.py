@@ -224,32 +224,52 @@ class GroupReader:
         }
 
     async def _bury(self, buried: Sequence[tuple[str, bytes, str, int]]) -> None:
-        """Dead-letter first, then acknowledge: a crash between the two duplicates a dead
-        letter rather than losing one."""
-        dead_key = self._config.dead_letter_key(self._topic)
+        await bury(
+            self._connection,
+            config=self._config,
+            topic=self._topic,
+            group=self._group,
+            consumer=self._consumer,
+            buried=buried,
+        )
 
-        async def move(client: Redis) -> list[Any]:
-            pipe = client.pipeline(transaction=False)
-            for entry_id, payload, reason, times in buried:
-                fields: dict[FieldT, EncodableT] = {
-                    "payload": payload,
-                    "reason": reason,
-                    "id": entry_id,
-                    "group": self._group,
-                    "consumer": self._consumer,
-                    "deliveries": times,
-                }
-                pipe.xadd(dead_key, fields, maxlen=self._config.dead_letter_maxlen)
-            pipe.xack(self._key, self._group, *(entry_id for entry_id, *_ in buried))
-            return await pipe.execute()
 
-        await self._connection.attempt(move)
-        for entry_id, _, reason, times in buried:
-            log.error(
-                "bus_entry_dead_lettered",
-                topic=self._topic,
-                group=self._group,
-                entry=entry_id,
-                deliveries=times,
-                reason=reason,
-            )
+async def bury(
+    connection: RedisConnectionManager,
+    *,
+    config: RedisBusConfig,
+    topic: str,
+    group: str,
+    consumer: str,
+    buried: Sequence[tuple[str, bytes, str, int]],
+) -> None:
+    """Move (entry id, payload, reason, deliveries) to the topic's dead letters, then
+    acknowledge them: a crash between the two duplicates a dead letter rather than losing one."""
+    dead_key = config.dead_letter_key(topic)
+    key = config.stream_key(topic)
+
+    async def move(client: Redis) -> list[Any]:
+        pipe = client.pipeline(transaction=False)
+        for entry_id, payload, reason, times in buried:
+            fields: dict[FieldT, EncodableT] = {
+                "payload": payload,
+                "reason": reason,
+                "id": entry_id,
+                "group": group,
+                "consumer": consumer,
+                "deliveries": times,
+            }
+            pipe.xadd(dead_key, fields, maxlen=config.dead_letter_maxlen)
+        pipe.xack(key, group, *(entry_id for entry_id, *_ in buried))
+        return await pipe.execute()
+
+    await connection.attempt(move)
+    for entry_id, _, reason, times in buried:
+        log.error(
+            "bus_entry_dead_lettered",
+            topic=topic,
+            group=group,
+            entry=entry_id,
+            deliveries=times,
+            reason=reason,
+        )

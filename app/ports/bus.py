@@ -32,6 +32,11 @@ class MessageBus(Protocol):
         """Acknowledge entries once their effect is committed."""
         ...
 
+    async def dead_letter(self, topic: str, group: str, delivery: Delivery, *, reason: str) -> None:
+        """Move an entry no consumer can take to the topic's dead letters, with the reason,
+        and acknowledge it; the other entries flow on."""
+        ...
+
     async def broadcast(self, channel: str, payload: bytes) -> None:
         """Fire-and-forget pub/sub, only for what the dashboard can afford to miss."""
         ...

@@ -35,8 +35,8 @@ async def consume_stream(
     """Read batches until `stopping` is set and the group has caught up (drain), acking entries
     only once their effect is committed: after `handle` returned, or, when `handle` only
     buffers, once `durable(idle)` says everything handled so far is durable (it is asked after
-    every batch, and with idle=True when a read came back empty). Undecodable entries are
-    counted, logged and acked."""
+    every batch, and with idle=True when a read came back empty). Undecodable entries go to the
+    dead letters with the decode error as the reason."""
     unacked: list[str] = []
     async for deliveries in bus.consume(topic, group=group, consumer=consumer, count=count):
         if not deliveries:
@@ -47,6 +47,7 @@ async def consume_stream(
                 return
             continue
         messages: list[T] = []
+        handled: list[str] = []
         for delivery in deliveries:
             if delivery.deliveries > 1:
                 metrics.BUS_REDELIVERIES.labels(topic=topic.split(".")[0]).inc()
@@ -54,11 +55,13 @@ async def consume_stream(
                 messages.append(decode(delivery.payload, kind))
             except (msgspec.DecodeError, msgspec.ValidationError, SchemaMismatch) as exc:
                 metrics.POISON_MESSAGES.labels(topic=topic.split(".")[0]).inc()
-                log.error("message_rejected", topic=topic, entry=delivery.entry_id, error=str(exc))
+                await bus.dead_letter(topic, group, delivery, reason=f"undecodable: {exc}")
+                continue
+            handled.append(delivery.entry_id)
         if messages:
             await handle(messages)
             metrics.BATCHES_CONSUMED.labels(topic=topic.split(".")[0]).inc(len(messages))
-        unacked.extend(d.entry_id for d in deliveries)
+        unacked.extend(handled)
         if durable is None or await durable(False):
             await bus.ack(topic, group, unacked)
             unacked = []

@@ -102,3 +102,12 @@ async def test_broadcast_reaches_listeners(bus: MessageBus) -> None:
     async with asyncio.timeout(5):
         await task
     assert received == [b"1", b"2"]
+
+
+async def test_a_dead_lettered_entry_is_never_delivered_again(bus: MessageBus) -> None:
+    await bus.publish("t", b"poison")
+    (delivery,) = await _take(bus, "t", group="g", consumer="c", n=1)
+    await bus.dead_letter("t", "g", delivery, reason="cannot be decoded")
+    await bus.publish("t", b"fine")
+    (nxt,) = await _take(bus, "t", group="g", consumer="c", n=1)
+    assert nxt.payload == b"fine"
