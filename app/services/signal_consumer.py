@@ -23,6 +23,7 @@ from app.engine.execution import ExecutionEngine, ReportOutcome
 from app.observability import metrics
 from app.ports.broker import (
     Broker,
+    BrokerError,
     BrokerOrder,
     BrokerUnavailable,
     OrderRejected,
@@ -79,6 +80,7 @@ class SignalConsumer:
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
         self.decisions = 0
+        self._cancel_sent: set[str] = set()
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -317,6 +319,28 @@ class SignalConsumer:
                     await self._set_status(
                         order.client_order_id, OrderStatus.EXPIRED, "never reached the venue"
                     )
+            await self._cancel_stale_entries()
+
+    async def _cancel_stale_entries(self) -> None:
+        """An entry the price ran away from is not left resting all day: once past its TTL,
+        what is unfilled is cancelled (once), freeing the symbol and the reserved exposure."""
+        now = self._clock.now_ns()
+        stale = [
+            o
+            for o in self.engine.orders.values()
+            if o.is_entry
+            and o.status in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+            and (o.expires_ns or now) < now
+            and o.client_order_id not in self._cancel_sent
+        ]
+        for order in stale:
+            self._cancel_sent.add(order.client_order_id)
+            try:
+                await self._broker.cancel(order.client_order_id)
+            except BrokerError as exc:
+                log.warning("entry_cancel_failed", order=order.client_order_id, error=repr(exc))
+            else:
+                log.info("stale_entry_cancelled", order=order.client_order_id)
 
     async def _settle(self) -> None:
         """On stop, give orders in flight a moment to be acknowledged; the rest stay persisted."""

@@ -365,3 +365,19 @@ async def test_a_halted_strategy_stays_halted_across_a_restart(url: str) -> None
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_an_entry_the_price_ran_away_from_is_cancelled_after_its_ttl(url: str) -> None:
+    rig = await _start(url)
+    await _print(rig, seq=0)
+    signal = entry_signal()
+    coid = client_order_id_for(signal.dedup_key)
+    await rig.bus.publish(SIGNALS, encode(signal))
+    await _until(lambda: _is(rig, coid, OrderStatus.ACCEPTED))
+    await _print(rig, seq=1, price=11.0)  # far above the 10.05 limit: nothing fills
+    assert await _status(rig, coid) is OrderStatus.ACCEPTED
+    rig.clock.advance_by(31 * SECOND)  # past the 30 s order TTL
+    await _until(lambda: _is(rig, coid, OrderStatus.CANCELED))
+    assert rig.consumer.engine.view.committed_exposure() == 0
+    await rig.stop()
+    await rig.ledger.close()
