@@ -118,10 +118,6 @@ class InProcessBus:
     def pending_count(self, topic: str, group: str) -> int:
         return len(self._group(self._stream(topic), group).pending)
 
-    def lag(self, topic: str, group: str) -> int:
-        stream = self._stream(topic)
-        return stream.next_seq - self._group(stream, group).cursor
-
     async def broadcast(self, channel: str, payload: bytes) -> None:
         for queue in self._listeners.get(channel, []):
             queue.append(payload)

@@ -158,10 +158,6 @@ class IndicatorSet:
         return self._plan
 
     @property
-    def bars_seen(self) -> int:
-        return self._bars
-
-    @property
     def materialized(self) -> tuple[str, ...]:
         """Keys of the specs this set computes, in update order."""
         return tuple(spec.key for spec in self._flags)
