@@ -48,6 +48,7 @@ class Signal(msgspec.Struct, frozen=True):
     qty: Decimal | None = None
     indicators: dict[str, float] = {}
     price_ts_ns: int = 0  # when the symbol last traded as the signal was made (0: unknown)
+    detection: str = ""  # the symbol's detection tag when the signal was made ("": none)
 
     @property
     def price_age_from_ns(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from app.domain.detection import DetectionKind
 from app.domain.market import Bar
 from app.domain.position import Lot
 from app.domain.signal import Signal
@@ -17,6 +18,7 @@ class Strategy(Protocol):
     priority: int
     interval_s: int
     exit: ExitConfig
+    accepts: frozenset[DetectionKind]  # detection tags it trades; empty: any symbol
 
     @property
     def indicators(self) -> tuple[Ref, ...]:

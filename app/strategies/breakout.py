@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from app.domain.detection import ANY_SYMBOL
 from app.domain.ids import signal_dedup_key
 from app.domain.market import Bar, Session
 from app.domain.position import Lot
@@ -48,6 +49,7 @@ class Breakout:
     name = "breakout"
     priority = 10
     interval_s = 60
+    accepts = ANY_SYMBOL
 
     def __init__(self, params: BreakoutParams | None = None) -> None:
         self.params = params or BreakoutParams()
