@@ -49,6 +49,7 @@ class Signal(msgspec.Struct, frozen=True):
     indicators: dict[str, float] = {}
     price_ts_ns: int = 0  # when the symbol last traded as the signal was made (0: unknown)
     detection: str = ""  # the symbol's detection tag when the signal was made ("": none)
+    returns: tuple[float, ...] = ()  # recent 1-minute returns ending at the bar, oldest first
 
     @property
     def price_age_from_ns(self) -> int:

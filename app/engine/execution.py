@@ -6,10 +6,14 @@ installed here (`commit_*`), and talks to the broker.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 
+from msgspec.structs import replace as replace_struct
+
+from app.arbitration import Arbiter, Holdings, Verdict
 from app.domain.decision import Decision
 from app.domain.execution import ExecutionReport, Fill, ReportKind
 from app.domain.ids import client_order_id_for
@@ -62,8 +66,10 @@ class ExecutionEngine:
         risk_book: RiskBook,
         order_ttl_ns: int,
         entry_collar_bps: Decimal = Decimal("50"),
+        arbiter: Arbiter | None = None,
     ) -> None:
         self.portfolio = portfolio
+        self.arbiter = arbiter or Arbiter()
         self.risk_book = risk_book
         self._sizer = sizer
         self._risk = risk
@@ -78,6 +84,7 @@ class ExecutionEngine:
             working=self.orders.values,
             reserved=self._reserved,
         )
+        self._holdings = Holdings(self._holders, self._held_symbols)
 
     def load(self, open_orders: list[Order]) -> None:
         for order in open_orders:
@@ -86,6 +93,52 @@ class ExecutionEngine:
                 self._reserved[order.client_order_id] = _reservation_price(order)
 
     # signals -------------------------------------------------------------------------------
+    def arbitrate(self, signals: Sequence[Signal], *, now_ns: int) -> list[Verdict]:
+        """The arbiter's verdicts that are final now (the rest wait for their window)."""
+        return self.arbiter.offer(signals, now_ns=now_ns, holdings=self._holdings)
+
+    def arbitration_due(self, now_ns: int) -> list[Verdict]:
+        return self.arbiter.due(now_ns, holdings=self._holdings)
+
+    def decide_verdict(self, verdict: Verdict, *, now_ns: int) -> tuple[Decision, Order | None]:
+        """Risk and sizing for a chosen signal; a refused one is recorded with its reason.
+        Either way the decision carries the arbiter's audit."""
+        if not verdict.chosen:
+            return Decision(False, verdict.reason, checks=verdict.audit), None
+        decision, order = self.decide(verdict.signal, now_ns=now_ns)
+        return replace_struct(decision, checks={**verdict.audit, **decision.checks}), order
+
+    def decide_batch(
+        self, signals: Sequence[Signal], *, now_ns: int
+    ) -> list[tuple[Signal, Decision, Order | None]]:
+        """Arbitrate and decide in one step, installing each order at once: for synchronous
+        callers (the backtest) that have nothing to persist in between."""
+        outcomes: list[tuple[Signal, Decision, Order | None]] = []
+        for verdict in self.arbitrate(signals, now_ns=now_ns):
+            decision, order = self.decide_verdict(verdict, now_ns=now_ns)
+            if order is not None:
+                self.track(order)
+            outcomes.append((verdict.signal, decision, order))
+        return outcomes
+
+    def _holders(self, symbol: str) -> list[str]:
+        held = {
+            lot.strategy
+            for lot in self.portfolio.lots.values()
+            if lot.symbol == symbol and lot.qty_open > ZERO
+        }
+        held.update(
+            o.strategy
+            for o in self.orders.values()
+            if o.is_open and o.is_entry and o.symbol == symbol
+        )
+        return sorted(held)
+
+    def _held_symbols(self) -> set[str]:
+        held = {lot.symbol for lot in self.portfolio.lots.values() if lot.qty_open > ZERO}
+        held.update(o.symbol for o in self.orders.values() if o.is_open and o.is_entry)
+        return held
+
     def decide(self, signal: Signal, *, now_ns: int) -> tuple[Decision, Order | None]:
         coid = client_order_id_for(signal.dedup_key)
         if coid in self.orders:

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import structlog
 
+from app.arbitration import Verdict
 from app.bus.codec import encode
 from app.bus.topics import LOTS, SIGNALS
 from app.domain.decision import Decision
@@ -62,6 +63,7 @@ class SignalConsumer:
         submit_timeout_s: float = 5.0,
         settle_s: float = 1.0,
         resolve_every_s: float = 1.0,
+        window_poll_s: float = 0.02,
     ) -> None:
         self.engine = engine
         self._ledger = ledger
@@ -76,6 +78,7 @@ class SignalConsumer:
         self._submit_timeout_s = submit_timeout_s
         self._settle_s = settle_s
         self._resolve_every_s = resolve_every_s
+        self._window_poll_s = window_poll_s
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
@@ -184,18 +187,31 @@ class SignalConsumer:
 
     # signals -------------------------------------------------------------------------------
     async def _on_signals(self, signals: list[Signal]) -> None:
-        ordered = sorted(signals, key=lambda s: (s.ts_ns, -s.priority))
-        for signal in ordered:
-            order = await self._decide(signal)
+        """Arbitrate, then decide each verdict in order. Entries held for an arbitration window
+        are resolved before this returns, so the batch is acknowledged only once every signal
+        in it has its recorded decision."""
+        async with self._lock:
+            verdicts = self.engine.arbitrate(signals, now_ns=self._clock.now_ns())
+        await self._act_on(verdicts)
+        while self.engine.arbiter.waiting:
+            await asyncio.sleep(self._window_poll_s)
+            async with self._lock:
+                verdicts = self.engine.arbitration_due(self._clock.now_ns())
+            await self._act_on(verdicts)
+
+    async def _act_on(self, verdicts: list[Verdict]) -> None:
+        for verdict in verdicts:
+            order = await self._decide(verdict)
             if order is not None:
                 await self._submit(order)
 
-    async def _decide(self, signal: Signal) -> Order | None:
+    async def _decide(self, verdict: Verdict) -> Order | None:
         await self._check_lease()
+        signal = verdict.signal
         async with self._lock:
             now = self._clock.now_ns()
-            if self._keeper.breaker.allow(now):
-                decision, order = self.engine.decide(signal, now_ns=now)
+            if not verdict.chosen or self._keeper.breaker.allow(now):
+                decision, order = self.engine.decide_verdict(verdict, now_ns=now)
             else:
                 decision, order = Decision(False, "broker failure breaker is open"), None
             recorded = await self._ledger.record_decision(signal, decision, order)
