@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 
 from msgspec.structs import replace
@@ -15,6 +16,9 @@ from app.engine.bars import BarAggregator
 from app.exits.engine import ExitEngine
 from app.indicators import ATR, IndicatorBook, IndicatorPlan, Ref
 from app.strategies.base import Strategy
+
+RETURNS_KEPT = 30  # 1-minute returns a signal carries for the correlation guard
+_MINUTE_S = 60
 
 
 class ShardEngine:
@@ -35,13 +39,13 @@ class ShardEngine:
         exit_retry_ns: int = 30_000_000_000,
         watermark_grace_ns: int = 1_000_000_000,
     ) -> None:
-        self._strategies = tuple(strategies)
+        self._strategies: tuple[Strategy, ...] = ()
         self._exits = exits
-        self._books = _books_for(self._strategies)
-        self._interval_of = {s.name: s.interval_s for s in self._strategies}
-        self._atr = {
-            s.name: ATR(s.exit.atr_period) for s in self._strategies if s.exit.trailing_atr
-        }
+        self._books: dict[int, IndicatorBook] = {}
+        self._interval_of: dict[str, int] = {}
+        self._atr: dict[str, ATR] = {}
+        self.reconfigure(strategies)
+        self._closes: dict[str, deque[float]] = {}
         self._aggregator = aggregator
         self._exit_interval_s = exit_interval_s
         self._exit_retry_ns = exit_retry_ns
@@ -57,6 +61,29 @@ class ShardEngine:
         self.ticks = 0
         self.bars = 0
         self._warming = False
+
+    def reconfigure(self, strategies: Sequence[Strategy]) -> None:
+        """Run this set of strategies from the next bar on (an edited configuration).
+
+        Indicator books are kept: what a new or changed strategy demands beyond them is added
+        and warms up on the bars to come (`ready` says when). A replaced strategy starts with
+        fresh state of its own.
+        """
+        self._strategies = tuple(strategies)
+        self._interval_of = {s.name: s.interval_s for s in self._strategies}
+        self._atr = {
+            s.name: ATR(s.exit.atr_period) for s in self._strategies if s.exit.trailing_atr
+        }
+        for interval, refs in _demands(self._strategies).items():
+            book = self._books.get(interval)
+            if book is None:
+                self._books[interval] = IndicatorBook(IndicatorPlan.of(*refs))
+            else:
+                book.demand(*refs)
+
+    @property
+    def strategies(self) -> tuple[Strategy, ...]:
+        return self._strategies
 
     def load_lots(self, lots: Iterable[Lot], exit_states: Iterable[ExitState] = ()) -> None:
         for lot in lots:
@@ -125,8 +152,29 @@ class ShardEngine:
             signals.extend(self._on_bar(bar))
         return signals
 
+    def _stamped(self, signal: Signal) -> Signal:
+        """What the shard knows beside the strategy: when the symbol last traded, and its
+        recent 1-minute returns (for the arbiter's correlation guard)."""
+        closes = self._closes.get(signal.symbol, ())
+        prior = None
+        returns: list[float] = []
+        for close in closes:
+            if prior:
+                returns.append(close / prior - 1.0)
+            prior = close
+        return replace(
+            signal,
+            price_ts_ns=self.last_trade_ns.get(signal.symbol, 0),
+            returns=tuple(returns),
+        )
+
     def _on_bar(self, bar: Bar) -> list[Signal]:
         self.bars += 1
+        if bar.interval_s == _MINUTE_S:
+            closes = self._closes.get(bar.symbol)
+            if closes is None:
+                closes = self._closes[bar.symbol] = deque(maxlen=RETURNS_KEPT + 1)
+            closes.append(bar.close)
         signals: list[Signal] = []
         lots = self._lots.get(bar.symbol)
         book = self._books.get(bar.interval_s)
@@ -137,8 +185,7 @@ class ShardEngine:
             mine = [lot for lot in lots.values() if lot.strategy == strategy.name] if lots else []
             signal = strategy.on_bar(bar, ind, mine)
             if signal is not None and not self._warming:
-                stamp = self.last_trade_ns.get(bar.symbol, 0)
-                signals.append(replace(signal, price_ts_ns=stamp))
+                signals.append(self._stamped(signal))
         if lots and bar.interval_s == self._exit_interval_s and not self._warming:
             signals.extend(self._exit_signals(bar, list(lots.values())))
         return signals
@@ -176,13 +223,13 @@ class ShardEngine:
             self._dirty_exit_states[state.entry_order_id] = state
 
 
-def _books_for(strategies: Sequence[Strategy]) -> dict[int, IndicatorBook]:
-    """One indicator book per bar interval, demanding exactly what its strategies and their
-    exits read; equal specs from different strategies are computed once."""
+def _demands(strategies: Sequence[Strategy]) -> dict[int, list[Ref]]:
+    """Per bar interval, exactly what its strategies and their exits read; one indicator book
+    per interval computes equal specs from different strategies once."""
     demands: dict[int, list[Ref]] = {}
     for strategy in strategies:
         refs = demands.setdefault(strategy.interval_s, [])
         refs.extend(strategy.indicators)
         if strategy.exit.trailing_atr:
             refs.append(ATR(strategy.exit.atr_period))
-    return {interval: IndicatorBook(IndicatorPlan.of(*refs)) for interval, refs in demands.items()}
+    return demands

@@ -1,5 +1,7 @@
+import itertools
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -91,3 +93,23 @@ def test_warm_up_replays_history_silently_then_trades_at_once() -> None:
     assert warm.drain_exit_states() == []
     (entry,) = [s for s in warm.on_ticks(tape[live_from:]) if s.symbol == "ABC"]
     assert entry.kind is SignalKind.ENTRY
+
+
+def test_a_signal_carries_the_symbols_recent_minute_returns() -> None:
+    (entry,) = [s for s in _run([_tape()]) if s.symbol == "ABC"]
+    closes = [10.1, 10.1, 10.1, 10.1, 10.1, 10.5 + 0.5]  # each minute's last print
+    expected = [b / a - 1 for a, b in itertools.pairwise(closes)]
+    assert entry.returns == pytest.approx(expected)
+
+
+def test_reconfigure_swaps_strategies_and_demands_only_what_is_new() -> None:
+    engine = _engine()
+    engine.on_ticks(_tape()[:40])
+    book = engine._books[60]
+    before = set(book.plan.order)
+    patient = Breakout(BreakoutParams(lookback=9, volume_mult=1.5, min_minutes_into_session=1))
+    engine.reconfigure([patient])
+    added = set(book.plan.order) - before
+    assert engine.strategies == (patient,)
+    assert {spec.key for spec in added} == {"max_9_high", "sma_9_volume"}
+    assert not [s for s in engine.on_ticks(_tape()[40:]) if s.kind is SignalKind.ENTRY]
