@@ -88,6 +88,22 @@ class SyntheticSettings(_Section):
         description="sharded, sped-up sessions: wall-clock ns at which the market clock reads "
         "the open, the same for every process",
     )
+    lockstep_ms: int | None = Field(
+        default=None,
+        ge=1,
+        description="monolith on the simulated venue: run in fixed data steps of this many ms, "
+        "as fast as the pipeline goes, reproducible to the fill (instead of paced by speed)",
+    )
+
+
+class ArbitrationSettings(_Section):
+    window_ms: int = Field(
+        default=0, ge=0, description="hold an entry this long for rivals; 0: the same bar"
+    )
+    correlation_threshold: float | None = Field(
+        default=0.9, gt=0, le=1, description="refuse entries this correlated with a held symbol"
+    )
+    correlation_min_points: int = Field(default=10, ge=3)
 
 
 class AlpacaSettings(_Section):
@@ -140,6 +156,10 @@ class Settings(BaseSettings):
     synthetic: SyntheticSettings = SyntheticSettings()
     alpaca: AlpacaSettings = AlpacaSettings()
     ibkr: IbkrSettings = IbkrSettings()
+    arbitration: ArbitrationSettings = ArbitrationSettings()
+    strategy_poll_s: float = Field(
+        default=2.0, gt=0, description="how often edited strategy configuration is picked up"
+    )
 
     @model_validator(mode="after")
     def _check_shard(self) -> Settings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from app.arbitration import Arbiter, ArbiterConfig
 from app.bootstrap.runtime import ConfigurationError, process_identity
 from app.brokers.sim.broker import SimBroker
 from app.brokers.sim.fill_model import FillModel
@@ -114,10 +115,18 @@ def risk_chain(risk: RiskSettings) -> RiskChain:
 
 
 async def build_executor(
-    settings: Settings, *, ledger: Ledger, broker: Broker, bus: MessageBus, clock: Clock
+    settings: Settings,
+    *,
+    ledger: Ledger,
+    broker: Broker,
+    bus: MessageBus,
+    clock: Clock,
+    lockstep: bool = False,
 ) -> tuple[SignalConsumer, list[Callable[[], Awaitable[None]]]]:
-    """The signal consumer with its engine, risk state, lease and breaker."""
+    """The signal consumer with its engine, risk state, lease and breaker. In lockstep its
+    periodic duties are run by the lockstep driver, at each data step."""
     risk = settings.risk
+    arbitration = settings.arbitration
     engine = ExecutionEngine(
         portfolio=Portfolio(starting_cash=risk.starting_cash),
         sizer=FixedFractionalSizer(
@@ -137,6 +146,13 @@ async def build_executor(
         ),
         order_ttl_ns=settings.order_ttl_s * 1_000_000_000,
         entry_collar_bps=risk.entry_collar_bps,
+        arbiter=Arbiter(
+            ArbiterConfig(
+                window_ns=arbitration.window_ms * 1_000_000,
+                correlation_threshold=arbitration.correlation_threshold,
+                correlation_min_points=arbitration.correlation_min_points,
+            )
+        ),
     )
     lease = SqlLease(settings.ledger_url)
     store = SqlRiskStateStore(settings.ledger_url)
@@ -167,5 +183,6 @@ async def build_executor(
         lease=lease,
         keeper=keeper,
         consumer=identity,
+        resolve_every_s=None if lockstep else 1.0,
     )
     return consumer, [lease.close, store.close]

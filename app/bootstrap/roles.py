@@ -7,29 +7,35 @@ from urllib.parse import urlsplit
 
 from app.bootstrap.execution import build_broker, build_executor, default_strategies
 from app.bootstrap.runtime import ConfigurationError, Role, Runtime, process_identity
-from app.bootstrap.session import build_feed, market_clock, sharded_clock
+from app.bootstrap.session import build_feed, market_clock, sharded_clock, synthetic_tape
+from app.brokers.sim.broker import SimBroker
 from app.bus.connection import RedisConfig, RedisConnectionManager
 from app.bus.inprocess import InProcessBus
 from app.bus.partition import JumpHashPartitioner, Partitioner, SymbolRangePartitioner
 from app.bus.redis_bus import RedisBus
 from app.bus.redis_bus_config import RedisBusConfig
+from app.bus.topics import LOTS, SIGNALS, ticks_topic
 from app.clocks.live import LiveClock
+from app.clocks.sim import SimClock
 from app.engine.bars import BarAggregator
 from app.engine.shard import ShardEngine
 from app.exits.config import ExitConfig
 from app.exits.engine import ExitEngine
+from app.marketdata.lockstep import LockstepFeed
 from app.marketdata.validation import TickValidator, ValidationConfig
 from app.persistence.ledger import SqlLedger
 from app.persistence.migrate import upgrade
 from app.ports.bus import MessageBus
 from app.ports.clock import Clock
+from app.ports.feed import MarketDataFeed
 from app.ports.ledger import Ledger
 from app.ports.service import Service
 from app.ports.tickstore import TickStore
+from app.services.lockstep import LockstepDriver
 from app.services.market_data import StreamRouter
 from app.services.shard_worker import ShardWorker
 from app.services.tick_recorder import TickRecorder
-from app.settings import FeedKind, Mode, PartitionKind, Settings
+from app.settings import FeedKind, Mode, PartitionKind, Settings, Venue
 from app.tickstore.parquet import ParquetTickStore
 from app.tickstore.questdb import QuestDbConfig, QuestDbTickStore
 
@@ -103,6 +109,10 @@ async def _monolith(settings: Settings) -> Runtime:
     ledger = await _ledger(settings)
     bus = InProcessBus()
     clock, window = await market_clock(settings, ledger)
+    step_ms = settings.synthetic.lockstep_ms
+    if step_ms is not None:
+        _check_lockstep(settings)
+        clock = SimClock(window.start_ns)
     broker, venue_services = await build_broker(settings, clock=clock, ledger=ledger, bus=bus)
     history = ParquetTickStore(settings.tick_dir)
     shards = [
@@ -119,10 +129,29 @@ async def _monolith(settings: Settings) -> Runtime:
         for shard in range(settings.shard_count)
     ]
     consumer, closers = await build_executor(
-        settings, ledger=ledger, broker=broker, bus=bus, clock=clock
+        settings, ledger=ledger, broker=broker, bus=bus, clock=clock, lockstep=step_ms is not None
     )
+    feed: MarketDataFeed
+    if step_ms is None:
+        feed = build_feed(settings, clock=clock, window=window)
+    else:
+        assert isinstance(broker, SimBroker) and isinstance(clock, SimClock)
+        venue_services = []  # the driver feeds the venue, ahead of the strategies
+        driver = LockstepDriver(
+            bus=bus,
+            broker=broker,
+            consumer=consumer,
+            consumed=[*(ticks_topic(i) for i in range(settings.shard_count)), SIGNALS, LOTS],
+        )
+        feed = LockstepFeed(
+            synthetic_tape(settings, window),
+            clock,
+            step_ns=step_ms * 1_000_000,
+            end_ns=window.end_ns,
+            driver=driver,
+        )
     router = StreamRouter(
-        feed=build_feed(settings, clock=clock, window=window),
+        feed=feed,
         validator=TickValidator(ValidationConfig()),
         bus=bus,
         clock=clock,
@@ -153,6 +182,18 @@ async def _monolith(settings: Settings) -> Runtime:
         shards=shards,
         consumer=consumer,
     )
+
+
+def _check_lockstep(settings: Settings) -> None:
+    if settings.venue is not Venue.SIM or settings.feed is not FeedKind.SYNTHETIC:
+        raise ConfigurationError(
+            "lockstep runs the synthetic feed on the simulated venue: "
+            "unset TRADER_SYNTHETIC__LOCKSTEP_MS or use TRADER_VENUE=sim, TRADER_FEED=synthetic"
+        )
+    if settings.arbitration.window_ms:
+        raise ConfigurationError(
+            "lockstep resolves arbitration per bar: set TRADER_ARBITRATION__WINDOW_MS=0"
+        )
 
 
 async def _redis_bus(settings: Settings) -> RedisBus:

@@ -75,15 +75,18 @@ def _parse_day(text: str) -> datetime.date:
     return day
 
 
+def synthetic_tape(settings: Settings, window: SessionWindow) -> SyntheticTape:
+    """The session's tape, resumed where the ledger stopped."""
+    config = SyntheticConfig(seed=settings.synthetic.seed, symbols=settings.synthetic.symbols)
+    tape = SyntheticTape(config, start_ns=window.open_ns)
+    tape.ticks_until(window.start_ns - 1)
+    return tape
+
+
 def build_feed(settings: Settings, *, clock: Clock, window: SessionWindow) -> MarketDataFeed:
     match settings.feed:
         case FeedKind.SYNTHETIC:
-            config = SyntheticConfig(
-                seed=settings.synthetic.seed, symbols=settings.synthetic.symbols
-            )
-            tape = SyntheticTape(config, start_ns=window.open_ns)
-            tape.ticks_until(window.start_ns - 1)  # the same tape, resumed where the ledger stopped
-            return SyntheticFeed(tape, clock, end_ns=window.end_ns)
+            return SyntheticFeed(synthetic_tape(settings, window), clock, end_ns=window.end_ns)
         case FeedKind.REPLAY:
             store = ParquetTickStore(settings.tick_dir)
             return ReplayFeed(store, start_ns=window.start_ns, end_ns=window.end_ns, clock=clock)

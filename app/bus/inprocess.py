@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from app.ports.bus import Delivery
@@ -114,6 +114,21 @@ class InProcessBus:
         letters = self.dead_letters.setdefault(topic, deque(maxlen=self._maxlen))
         letters.append((delivery, reason))
         await self.ack(topic, group, [delivery.entry_id])
+
+    def idle(self, consumed: Iterable[str] = (), *, besides: Iterable[str] = ()) -> bool:
+        """True when every group (other than those named in `besides`) of every stream has
+        read and acknowledged everything, and each topic in `consumed` has a group (its
+        consumer has started): nothing is in flight."""
+        for topic in consumed:
+            if not self._stream(topic).groups:
+                return False
+        ignored = frozenset(besides)
+        return all(
+            state.cursor >= stream.next_seq and not state.pending
+            for stream in self._streams.values()
+            for name, state in stream.groups.items()
+            if name not in ignored
+        )
 
     def pending_count(self, topic: str, group: str) -> int:
         return len(self._group(self._stream(topic), group).pending)

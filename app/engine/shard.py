@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from msgspec.structs import replace
 
+from app.detection import Detectors, FastMoverConfig, SlowMoverConfig
 from app.domain.exit_state import ExitState
 from app.domain.market import Bar, Tick
 from app.domain.money import ZERO
@@ -38,6 +39,7 @@ class ShardEngine:
         exit_interval_s: int = 1,
         exit_retry_ns: int = 30_000_000_000,
         watermark_grace_ns: int = 1_000_000_000,
+        detectors: Detectors | None = None,
     ) -> None:
         self._strategies: tuple[Strategy, ...] = ()
         self._exits = exits
@@ -46,6 +48,7 @@ class ShardEngine:
         self._atr: dict[str, ATR] = {}
         self.reconfigure(strategies)
         self._closes: dict[str, deque[float]] = {}
+        self.detectors = detectors or Detectors(FastMoverConfig(), SlowMoverConfig())
         self._aggregator = aggregator
         self._exit_interval_s = exit_interval_s
         self._exit_retry_ns = exit_retry_ns
@@ -123,8 +126,10 @@ class ShardEngine:
         signals: list[Signal] = []
         add = self._aggregator.add
         last = self.last_price
+        detect = self.detectors.on_tick
         for tick in ticks:
             self.ticks += 1
+            detect(tick)
             self._data_ns = max(self._data_ns, tick.ts_ns)
             if tick.ts_ns >= self._next_flush_ns:
                 signals.extend(self.on_time(tick.ts_ns - self._grace_ns))
@@ -153,8 +158,8 @@ class ShardEngine:
         return signals
 
     def _stamped(self, signal: Signal) -> Signal:
-        """What the shard knows beside the strategy: when the symbol last traded, and its
-        recent 1-minute returns (for the arbiter's correlation guard)."""
+        """What the shard knows beside the strategy: when the symbol last traded, its
+        detection tag, and its recent 1-minute returns (for the arbiter's guards)."""
         closes = self._closes.get(signal.symbol, ())
         prior = None
         returns: list[float] = []
@@ -162,10 +167,12 @@ class ShardEngine:
             if prior:
                 returns.append(close / prior - 1.0)
             prior = close
+        tag = self.detectors.active(signal.symbol, signal.ts_ns)
         return replace(
             signal,
             price_ts_ns=self.last_trade_ns.get(signal.symbol, 0),
             returns=tuple(returns),
+            detection=tag.value if tag is not None else "",
         )
 
     def _on_bar(self, bar: Bar) -> list[Signal]:
@@ -175,6 +182,7 @@ class ShardEngine:
             if closes is None:
                 closes = self._closes[bar.symbol] = deque(maxlen=RETURNS_KEPT + 1)
             closes.append(bar.close)
+            self.detectors.on_bar(bar)
         signals: list[Signal] = []
         lots = self._lots.get(bar.symbol)
         book = self._books.get(bar.interval_s)

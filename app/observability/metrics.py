@@ -26,6 +26,9 @@ BARS_CLOSED = Counter("trader_engine_bars_closed_total", "Bars closed (every int
 SIGNALS_EMITTED = Counter(
     "trader_engine_signals_emitted_total", "Signals emitted by strategies and exits", ["kind"]
 )
+DETECTIONS = Counter(
+    "trader_engine_detections_total", "Symbols detected moving, by kind (fast, slow)", ["kind"]
+)
 TICK_TO_SIGNAL = Histogram(
     "trader_engine_tick_to_signal_seconds",
     "Time from receiving the tick that closed a bar to publishing its signals",

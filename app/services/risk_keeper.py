@@ -118,9 +118,13 @@ class RiskKeeper:
         """Poll halts and the account, and run the daily reset when one is due."""
         while True:
             await asyncio.sleep(self._refresh_s)
-            self._engine.risk_book.set_halts(await self._store.halts())
-            await self._refresh_account()
-            await self._daily_reset()
+            await self.step()
+
+    async def step(self) -> None:
+        """One poll: halts edited elsewhere, the broker account, a due daily reset."""
+        self._engine.risk_book.set_halts(await self._store.halts())
+        await self._refresh_account()
+        await self._daily_reset()
 
     async def _daily_reset(self) -> None:
         now = self._clock.now_ns()

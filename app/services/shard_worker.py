@@ -9,7 +9,7 @@ import structlog
 
 from app.bus.codec import encode
 from app.bus.partition import Partitioner
-from app.bus.topics import LOTS, SIGNALS, ticks_topic
+from app.bus.topics import LOTS, SIGNALS, UI_EVENTS, ticks_topic
 from app.domain.market import TickBatch
 from app.domain.position import Lot, LotUpdate
 from app.engine.shard import ShardEngine
@@ -101,6 +101,7 @@ class ShardWorker:
             mine = [t for t in ticks if self._partitioner.shard_of(t.symbol) == self._shard_id]
             self.engine.warm(mine)
             warmed += len(mine)
+        self.engine.detectors.drain()  # what was detected in the past is no news
         log.info("shard_warmed", ticks=warmed, bars=self.engine.bars)
 
     async def _on_batches(self, batches: list[TickBatch]) -> None:
@@ -117,6 +118,9 @@ class ShardWorker:
         for signal in signals:
             await self._bus.publish(SIGNALS, encode(signal))
             metrics.SIGNALS_EMITTED.labels(kind=signal.kind.value).inc()
+        for detection in self.engine.detectors.drain():
+            await self._bus.broadcast(UI_EVENTS, encode(detection))
+            metrics.DETECTIONS.labels(kind=detection.kind.value).inc()
         if signals:
             metrics.TICK_TO_SIGNAL.observe(time.perf_counter() - started)
         await self._ledger.save_exit_states(self.engine.drain_exit_states())

@@ -62,7 +62,7 @@ class SignalConsumer:
         lease_ttl_ms: int = 10_000,
         submit_timeout_s: float = 5.0,
         settle_s: float = 1.0,
-        resolve_every_s: float = 1.0,
+        resolve_every_s: float | None = 1.0,
         window_poll_s: float = 0.02,
     ) -> None:
         self.engine = engine
@@ -103,9 +103,11 @@ class SignalConsumer:
         self.ready.set()
         async with asyncio.TaskGroup() as tasks:
             reports = tasks.create_task(self._reports_loop())
-            resolver = tasks.create_task(self._resolve_loop())
             lease = tasks.create_task(self._keep_lease())
-            risk = tasks.create_task(self._keeper.run())
+            chores = [reports, lease]
+            if self._resolve_every_s is not None:
+                chores.append(tasks.create_task(self._resolve_loop(self._resolve_every_s)))
+                chores.append(tasks.create_task(self._keeper.run()))
             await consume_stream(
                 self._bus,
                 topic=SIGNALS,
@@ -117,7 +119,7 @@ class SignalConsumer:
                 count=50,
             )
             await self._settle()
-            for task in (reports, resolver, lease, risk):
+            for task in chores:
                 task.cancel()
 
     # the execution lease (S10) -----------------------------------------------------------
@@ -321,21 +323,31 @@ class SignalConsumer:
                 pass
 
     # ambiguity -----------------------------------------------------------------------------
-    async def _resolve_loop(self) -> None:
-        """An UNKNOWN order is resolved by looking it up at the venue, never by resubmitting."""
+    async def _resolve_loop(self, every_s: float) -> None:
         while True:
-            await asyncio.sleep(self._resolve_every_s)
-            unknown = [o for o in self.engine.orders.values() if o.status is OrderStatus.UNKNOWN]
-            for order in unknown:
-                seen = await self._broker.order_by_client_id(order.client_order_id)
-                if seen is not None:
-                    target = OrderStatus.ACCEPTED if seen.status not in _SYNCABLE else seen.status
-                    await self._set_status(order.client_order_id, target, "resolved by lookup")
-                elif (order.expires_ns or 0) <= self._clock.now_ns():
-                    await self._set_status(
-                        order.client_order_id, OrderStatus.EXPIRED, "never reached the venue"
-                    )
-            await self._cancel_stale_entries()
+            await asyncio.sleep(every_s)
+            await self.housekeep()
+
+    async def housekeep(self) -> None:
+        """The periodic order duties, run by the loop, or by a lockstep driver at each data
+        step when `resolve_every_s` is None: resolve UNKNOWN orders, cancel stale entries.
+
+        An UNKNOWN order is resolved by looking it up at the venue, never by resubmitting."""
+        unknown = [o for o in self.engine.orders.values() if o.status is OrderStatus.UNKNOWN]
+        for order in unknown:
+            seen = await self._broker.order_by_client_id(order.client_order_id)
+            if seen is not None:
+                target = OrderStatus.ACCEPTED if seen.status not in _SYNCABLE else seen.status
+                await self._set_status(order.client_order_id, target, "resolved by lookup")
+            elif (order.expires_ns or 0) <= self._clock.now_ns():
+                await self._set_status(
+                    order.client_order_id, OrderStatus.EXPIRED, "never reached the venue"
+                )
+        await self._cancel_stale_entries()
+
+    async def risk_step(self) -> None:
+        """The risk keeper's periodic poll, for a lockstep driver (the loop runs it otherwise)."""
+        await self._keeper.step()
 
     async def _cancel_stale_entries(self) -> None:
         """An entry the price ran away from is not left resting all day: once past its TTL,

@@ -26,6 +26,7 @@ class SimBroker:
         self._venue = venue
         self._clock = clock
         self._queue: asyncio.Queue[ExecutionReport] = asyncio.Queue()
+        self._delivering = False
 
     @property
     def venue(self) -> SimVenue:
@@ -75,7 +76,16 @@ class SimBroker:
     async def reports(self) -> AsyncGenerator[ExecutionReport, None]:
         """Execution reports in emission order; waits for the next one when none is queued."""
         while True:
-            yield await self._queue.get()
+            report = await self._queue.get()
+            self._delivering = True
+            yield report
+            self._delivering = False
+
+    @property
+    def idle(self) -> bool:
+        """No report is queued and the last one handed out has been dealt with (its reader
+        asked for the next)."""
+        return self._queue.empty() and not self._delivering
 
     async def on_batch(self, batch: TickBatch) -> None:
         """Market data from the feeder: match it, catch up to the clock, publish reports."""
