@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
-from app.arbitration import Arbiter, ArbiterConfig
+from app.arbitration import Arbiter, ArbiterConfig, StrategyPolicy
 from app.bootstrap.runtime import ConfigurationError, process_identity
 from app.brokers.sim.broker import SimBroker
 from app.brokers.sim.fill_model import FillModel
@@ -45,12 +45,6 @@ from app.services.risk_keeper import RiskKeeper
 from app.services.signal_consumer import SignalConsumer
 from app.services.venue_feeder import VenueFeeder
 from app.settings import RiskSettings, Settings, Venue
-from app.strategies.base import Strategy
-from app.strategies.breakout import Breakout
-
-
-def default_strategies() -> list[Strategy]:
-    return [Breakout()]
 
 
 async def build_broker(
@@ -121,6 +115,7 @@ async def build_executor(
     broker: Broker,
     bus: MessageBus,
     clock: Clock,
+    policies: Mapping[str, StrategyPolicy],
     lockstep: bool = False,
 ) -> tuple[SignalConsumer, list[Callable[[], Awaitable[None]]]]:
     """The signal consumer with its engine, risk state, lease and breaker. In lockstep its
@@ -151,7 +146,8 @@ async def build_executor(
                 window_ns=arbitration.window_ms * 1_000_000,
                 correlation_threshold=arbitration.correlation_threshold,
                 correlation_min_points=arbitration.correlation_min_points,
-            )
+            ),
+            policies,
         ),
     )
     lease = SqlLease(settings.ledger_url)

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from app.bootstrap.execution import build_broker, build_executor, default_strategies
+from app.bootstrap.execution import build_broker, build_executor
 from app.bootstrap.runtime import ConfigurationError, Role, Runtime, process_identity
 from app.bootstrap.session import build_feed, market_clock, sharded_clock, synthetic_tape
+from app.bootstrap.strategies import (
+    build_all,
+    executor_watcher,
+    lenient_policies,
+    open_strategy_store,
+    shard_watcher,
+)
 from app.brokers.sim.broker import SimBroker
 from app.bus.connection import RedisConfig, RedisConnectionManager
 from app.bus.inprocess import InProcessBus
@@ -17,6 +25,7 @@ from app.bus.redis_bus_config import RedisBusConfig
 from app.bus.topics import LOTS, SIGNALS, ticks_topic
 from app.clocks.live import LiveClock
 from app.clocks.sim import SimClock
+from app.domain.strategy_config import StrategyConfig
 from app.engine.bars import BarAggregator
 from app.engine.shard import ShardEngine
 from app.exits.config import ExitConfig
@@ -85,15 +94,17 @@ def _shard_worker(
     history: TickStore,
     clock: Clock,
     warm_from_ns: int,
+    configs: Sequence[StrategyConfig],
 ) -> ShardWorker:
-    strategies = default_strategies()
+    strategies = build_all(configs)
+    intervals = sorted({1, settings.strategy_interval_s, *(s.interval_s for s in strategies)})
     return ShardWorker(
         shard_id=shard,
         partitioner=partitioner(settings),
         engine=ShardEngine(
             strategies=strategies,
             exits=ExitEngine({s.name: s.exit for s in strategies}, default=ExitConfig()),
-            aggregator=BarAggregator(intervals=(1, settings.strategy_interval_s)),
+            aggregator=BarAggregator(intervals=tuple(intervals)),
         ),
         bus=bus,
         ledger=ledger,
@@ -115,6 +126,8 @@ async def _monolith(settings: Settings) -> Runtime:
         clock = SimClock(window.start_ns)
     broker, venue_services = await build_broker(settings, clock=clock, ledger=ledger, bus=bus)
     history = ParquetTickStore(settings.tick_dir)
+    store = await open_strategy_store(settings.ledger_url, clock)
+    configs, version = await store.all(), await store.version()
     shards = [
         _shard_worker(
             settings,
@@ -125,12 +138,24 @@ async def _monolith(settings: Settings) -> Runtime:
             history=history,
             clock=clock,
             warm_from_ns=window.open_ns,
+            configs=configs,
         )
         for shard in range(settings.shard_count)
     ]
     consumer, closers = await build_executor(
-        settings, ledger=ledger, broker=broker, bus=bus, clock=clock, lockstep=step_ms is not None
+        settings,
+        ledger=ledger,
+        broker=broker,
+        bus=bus,
+        clock=clock,
+        policies=lenient_policies(configs),
+        lockstep=step_ms is not None,
     )
+    poll = settings.strategy_poll_s
+    watchers = [
+        executor_watcher(store, consumer.engine.arbiter, version=version, poll_s=poll),
+        *(shard_watcher(store, w.engine, configs, version=version, poll_s=poll) for w in shards),
+    ]
     feed: MarketDataFeed
     if step_ms is None:
         feed = build_feed(settings, clock=clock, window=window)
@@ -158,7 +183,7 @@ async def _monolith(settings: Settings) -> Runtime:
         partitioner=partitioner(settings),
         wall=LiveClock(),
     )
-    second: list[Service] = [*shards, *venue_services]
+    second: list[Service] = [*shards, *venue_services, *watchers]
     if settings.feed is FeedKind.SYNTHETIC:
         second.append(
             TickRecorder(
@@ -170,7 +195,7 @@ async def _monolith(settings: Settings) -> Runtime:
         )
     return Runtime(
         role=Role.MONOLITH,
-        closers=[*closers, history.close],
+        closers=[*closers, history.close, store.close],
         metrics_port=settings.metrics_port,
         health_port=settings.health_port,
         health_host=settings.health_host,
@@ -246,7 +271,9 @@ async def _sharded(settings: Settings, role: Role) -> Runtime:
                 raise ConfigurationError("a shard worker needs TRADER_SHARD_ID")
             runtime.ledger = await _ledger(settings)
             history = await build_tick_store(settings)
-            runtime.closers = [history.close]
+            store = await open_strategy_store(settings.ledger_url, clock)
+            configs, version = await store.all(), await store.version()
+            runtime.closers = [history.close, store.close]
             worker = _shard_worker(
                 settings,
                 settings.shard_id,
@@ -256,8 +283,12 @@ async def _sharded(settings: Settings, role: Role) -> Runtime:
                 history=history,
                 clock=clock,
                 warm_from_ns=window.open_ns,
+                configs=configs,
             )
-            runtime.shards, runtime.stages = [worker], [[worker]]
+            watcher = shard_watcher(
+                store, worker.engine, configs, version=version, poll_s=settings.strategy_poll_s
+            )
+            runtime.shards, runtime.stages = [worker], [[worker, watcher]]
         case Role.RECORDER:
             recorder = TickRecorder(
                 store=await build_tick_store(settings),
@@ -271,10 +302,21 @@ async def _sharded(settings: Settings, role: Role) -> Runtime:
             broker, venue_services = await build_broker(
                 settings, clock=clock, ledger=runtime.ledger, bus=bus
             )
-            consumer, runtime.closers = await build_executor(
-                settings, ledger=runtime.ledger, broker=broker, bus=bus, clock=clock
+            store = await open_strategy_store(settings.ledger_url, clock)
+            configs, version = await store.all(), await store.version()
+            consumer, closers = await build_executor(
+                settings,
+                ledger=runtime.ledger,
+                broker=broker,
+                bus=bus,
+                clock=clock,
+                policies=lenient_policies(configs),
             )
+            runtime.closers = [*closers, store.close]
             runtime.consumer = consumer
-            executing: list[Service] = [consumer]
+            watcher = executor_watcher(
+                store, consumer.engine.arbiter, version=version, poll_s=settings.strategy_poll_s
+            )
+            executing: list[Service] = [consumer, watcher]
             runtime.stages = [stage for stage in (venue_services, executing) if stage]
     return runtime

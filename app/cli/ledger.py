@@ -6,7 +6,9 @@ import asyncio
 import datetime
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo
 
+import msgspec
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -19,6 +21,7 @@ from app.persistence.migrate import upgrade as upgrade_schema
 from app.settings import Settings
 
 T = TypeVar("T")
+NEW_YORK = ZoneInfo("America/New_York")
 
 db = typer.Typer(help="Database schema")
 
@@ -144,3 +147,56 @@ def split(
     typer.echo(
         f"applied {symbol} {ratio} effective {effective}; cash in lieu for {fraction} shares"
     )
+
+
+def signals(
+    last: Annotated[int, typer.Option(min=1, max=10_000, help="How many, newest first")] = 20,
+    strategy: Annotated[str | None, typer.Option(help="Only this strategy")] = None,
+    symbol: Annotated[str | None, typer.Option(help="Only this symbol")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Full audit records as JSON lines")
+    ] = False,
+) -> None:
+    """Recent signals with their audit: what fired, the arbiter's verdict, the risk decision."""
+    rows = _on_ledger(
+        lambda ledger: ledger.recent_signals(
+            last, strategy=strategy, symbol=symbol.upper() if symbol else None
+        )
+    )
+    if as_json:
+        for record in rows:
+            typer.echo(msgspec.json.encode(record).decode())
+        return
+    table = Table(
+        "time (NY)",
+        "strategy",
+        "symbol",
+        "kind",
+        "price",
+        "tag",
+        "conf",
+        "what fired",
+        "arbiter",
+        "decision",
+        title=f"last {len(rows)} signals",
+    )
+    for record in rows:
+        s, d = record.signal, record.decision
+        table.add_row(
+            _ny(s.ts_ns),
+            s.strategy,
+            s.symbol,
+            s.kind.value,
+            f"{s.price:.4f}",
+            s.detection or "-",
+            f"{s.confidence:.2f}",
+            s.reason,
+            d.checks.get("arbitration", "-"),
+            ("approved " + str(d.qty)) if d.approved else f"refused: {d.reason}",
+        )
+    Console().print(table)
+
+
+def _ny(ts_ns: int) -> str:
+    moment = datetime.datetime.fromtimestamp(ts_ns / 1e9, tz=NEW_YORK)
+    return moment.strftime("%m-%d %H:%M:%S")

@@ -7,6 +7,7 @@ import typer
 from app.cli import ledger, risk
 from app.cli.indicators import indicators
 from app.cli.run import run
+from app.cli.strategies import strategies
 
 app = typer.Typer(
     help="Self-hosted algorithmic trading cluster for US stocks", no_args_is_help=True
@@ -16,11 +17,13 @@ app.add_typer(ledger.db, name="db")
 app.command()(ledger.positions)
 app.command()(ledger.orders)
 app.command()(ledger.trades)
+app.command()(ledger.signals)
 app.command()(ledger.split)
 app.command()(risk.halt)
 app.command()(risk.resume)
 app.command("risk")(risk.risk)
 app.command()(indicators)
+app.add_typer(strategies, name="strategies")
 
 if __name__ == "__main__":
     app()

@@ -46,7 +46,7 @@ class ShardEngine:
         self._books: dict[int, IndicatorBook] = {}
         self._interval_of: dict[str, int] = {}
         self._atr: dict[str, ATR] = {}
-        self.reconfigure(strategies)
+        self._install(strategies)
         self._closes: dict[str, deque[float]] = {}
         self.detectors = detectors or Detectors(FastMoverConfig(), SlowMoverConfig())
         self._aggregator = aggregator
@@ -72,6 +72,10 @@ class ShardEngine:
         and warms up on the bars to come (`ready` says when). A replaced strategy starts with
         fresh state of its own.
         """
+        self._exits.configure({s.name: s.exit for s in strategies})
+        self._install(strategies)
+
+    def _install(self, strategies: Sequence[Strategy]) -> None:
         self._strategies = tuple(strategies)
         self._interval_of = {s.name: s.interval_s for s in self._strategies}
         self._atr = {

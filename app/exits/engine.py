@@ -34,6 +34,10 @@ class ExitEngine:
         self._configs = dict(configs)
         self._default = default
 
+    def configure(self, configs: Mapping[str, ExitConfig]) -> None:
+        """Use these per-strategy configurations from now on (an edited strategy)."""
+        self._configs = dict(configs)
+
     def config_for(self, strategy: str) -> ExitConfig:
         return self._configs.get(strategy, self._default)
 

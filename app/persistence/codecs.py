@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy.engine import RowMapping
 
-from app.domain.decision import Decision
+from app.domain.decision import Decision, SignalRecord
 from app.domain.execution import Fill
 from app.domain.order import Order, OrderStatus, OrderType, TimeInForce
 from app.domain.position import Lot, Position, Trade
-from app.domain.signal import Side, Signal
+from app.domain.signal import Side, Signal, SignalKind
 
 Row = dict[str, Any]
 
@@ -36,7 +36,41 @@ def signal_row(signal: Signal, decision: Decision) -> Row:
         "decision_qty": decision.qty,
         "decision_checks": dict(decision.checks),
         "client_order_id": decision.client_order_id,
+        "detection": signal.detection,
     }
+
+
+def signal_record_from_row(row: RowMapping) -> SignalRecord:
+    signal = Signal(
+        strategy=row["strategy"],
+        symbol=row["symbol"],
+        side=Side(row["side"]),
+        kind=SignalKind(row["kind"]),
+        ts_ns=row["ts_ns"],
+        price=row["price"],
+        dedup_key=row["dedup_key"],
+        confidence=row["confidence"],
+        priority=row["priority"],
+        stop_price=row["stop_price"],
+        reason=row["reason"],
+        closes=row["closes"],
+        qty=row["qty"],
+        indicators=_floats(row["indicators"]),
+        detection=row["detection"],
+    )
+    decision = Decision(
+        approved=row["decision_approved"],
+        reason=row["decision_reason"],
+        client_order_id=row["client_order_id"],
+        qty=row["decision_qty"],
+        checks=dict(row["decision_checks"]),
+    )
+    return SignalRecord(signal, decision)
+
+
+def _floats(document: dict[str, Any]) -> dict[str, float]:
+    """Indicator snapshots: a NaN was stored as null (JSON has no NaN)."""
+    return {k: float("nan") if v is None else float(v) for k, v in document.items()}
 
 
 def order_row(order: Order) -> Row:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.corporate_action import Split
-from app.domain.decision import Decision
+from app.domain.decision import Decision, SignalRecord
 from app.domain.execution import Fill
 from app.domain.exit_state import ExitState
 from app.domain.order import Order, OrderStatus
@@ -28,6 +28,7 @@ from app.persistence.codecs import (
     order_row,
     position_from_row,
     position_row,
+    signal_record_from_row,
     signal_row,
     trade_from_row,
     trade_row,
@@ -212,6 +213,18 @@ class SqlLedger:
             .limit(limit)
         )
         return [order_from_row(row) for row in rows]
+
+    async def recent_signals(
+        self, limit: int, *, strategy: str | None = None, symbol: str | None = None
+    ) -> list[SignalRecord]:
+        """The `limit` latest recorded signals with their decisions, newest first."""
+        statement = select(signals)
+        if strategy is not None:
+            statement = statement.where(signals.c.strategy == strategy)
+        if symbol is not None:
+            statement = statement.where(signals.c.symbol == symbol)
+        rows = await self._rows(statement.order_by(signals.c.id.desc()).limit(limit))
+        return [signal_record_from_row(row) for row in rows]
 
     async def open_lots(self) -> list[Lot]:
         """Lots with quantity still open, oldest first."""

@@ -58,6 +58,7 @@ signals = Table(
     Column("decision_qty", Money, nullable=True),
     Column("decision_checks", DOCUMENT, nullable=False),
     Column("client_order_id", Text, nullable=True),
+    Column("detection", Text, nullable=False, server_default=""),
 )
 
 orders = Table(
@@ -233,4 +234,17 @@ corporate_actions = Table(
     Column("effective_ns", BigInteger, primary_key=True),
     Column("numerator", Integer, nullable=False),
     Column("denominator", Integer, nullable=False),
+)
+
+strategy_configs = Table(
+    "strategy_configs",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("priority", Integer, nullable=True),
+    Column("params", DOCUMENT, nullable=False),
+    Column("exit", DOCUMENT, nullable=True),
+    Column("version", BigInteger, nullable=False, index=True),
+    Column("updated_ns", BigInteger, nullable=False),
 )

@@ -46,13 +46,15 @@ class Breakout:
     bar's N-bar high and average volume: two floats, the only state it holds.
     """
 
-    name = "breakout"
-    priority = 10
     interval_s = 60
     accepts = ANY_SYMBOL
 
-    def __init__(self, params: BreakoutParams | None = None) -> None:
+    def __init__(
+        self, params: BreakoutParams | None = None, *, name: str = "breakout", priority: int = 10
+    ) -> None:
         self.params = params or BreakoutParams()
+        self.name = name
+        self.priority = priority
         self.exit = self.params.exit
         self._high = Highest(self.params.lookback, "high")
         self._volume = SMA(self.params.lookback, "volume")

@@ -51,6 +51,7 @@ def test_paper_session_trades_and_a_restart_continues(tmp_path: Path) -> None:
     assert first["orders"] > 0
     assert first["fills"] > 0
     assert (tmp_path / "ticks").is_dir()
+    _signals_explain_themselves(tmp_path)
 
     second = _run(tmp_path, "--duration", "20", "--speed", "60", "--seed", "3")
     assert second["orders"] >= first["orders"]
@@ -135,3 +136,22 @@ def test_a_recorded_session_replays_from_the_tick_store(tmp_path: Path) -> None:
     again = _run(replayed, "--feed", "replay", "--duration", "10", "--speed", "60")
     assert again["ticks"] > 0.3 * first["ticks"]
     assert again["ticks_quarantined"] == 0
+
+
+def _signals_explain_themselves(data_dir: Path) -> None:
+    """Several strategies fire, and every recorded signal carries its audit: what fired and
+    the indicators then, the arbiter's word on entries, the decision."""
+    strategies = {s for (s,) in _ledger_rows(data_dir, "select distinct strategy from signals")}
+    assert len(strategies) >= 3, strategies
+    done = _trader(data_dir, "signals", "--last", "20", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(records) == 20
+    for record in records:
+        signal, decision = record["signal"], record["decision"]
+        assert signal["reason"] and decision["reason"]
+        if signal["kind"] == "entry":
+            assert signal["indicators"]
+            assert decision["checks"]["arbitration"]
+    table = _trader(data_dir, "signals", "--last", "5")
+    assert table.returncode == 0 and "last 5 signals" in table.stdout

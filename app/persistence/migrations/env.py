@@ -14,6 +14,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from app.persistence import backtest_tables  # noqa: F401 - its tables join `metadata`
 from app.persistence.engine import make_engine
 from app.persistence.tables import metadata
 
