@@ -335,7 +335,11 @@ class SignalConsumer:
         An UNKNOWN order is resolved by looking it up at the venue, never by resubmitting."""
         unknown = [o for o in self.engine.orders.values() if o.status is OrderStatus.UNKNOWN]
         for order in unknown:
-            seen = await self._broker.order_by_client_id(order.client_order_id)
+            try:
+                seen = await self._broker.order_by_client_id(order.client_order_id)
+            except BrokerError as exc:
+                log.warning("order_lookup_failed", order=order.client_order_id, error=repr(exc))
+                continue  # still unknown: looked up again on the next round
             if seen is not None:
                 target = OrderStatus.ACCEPTED if seen.status not in _SYNCABLE else seen.status
                 await self._set_status(order.client_order_id, target, "resolved by lookup")
