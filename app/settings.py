@@ -111,12 +111,33 @@ class AlpacaSettings(_Section):
     secret_key: SecretStr | None = None
     base_url: str = "https://paper-api.alpaca.markets"
     data_feed: str = Field(default="iex", pattern="^(iex|sip)$")
+    data_url: str = "https://data.alpaca.markets"
+    trade_stream_url: str | None = Field(default=None, description="default: base_url + /stream")
+    data_stream_url: str | None = Field(
+        default=None, description="default: wss://stream.data.alpaca.markets/v2/<data_feed>"
+    )
+    rate_limit_per_min: int = Field(default=200, ge=1, le=200)
+    rate_limit_reserve: int = Field(
+        default=20, ge=0, description="requests per minute only orders (not polling) may use"
+    )
+    request_timeout_s: float = Field(default=10.0, gt=0)
+    silence_timeout_s: float = Field(
+        default=30.0, gt=0, description="a market-data socket silent this long is replaced"
+    )
+    extended_hours: bool = False
 
 
 class IbkrSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=4002, ge=1, le=65535)
     client_id: int = 1
+    account: str = Field(default="", description="empty: the login's only managed account")
+    connect_timeout_s: float = Field(default=4.0, gt=0)
+    request_timeout_s: float = Field(default=5.0, gt=0, description="order acks, lookups")
+    silence_timeout_s: float | None = Field(
+        default=30.0, gt=0, description="probe, then recycle, a socket silent this long"
+    )
+    market_data_type: int = Field(default=1, ge=1, le=4, description="1 live ... 4 delayed frozen")
 
 
 class Settings(BaseSettings):

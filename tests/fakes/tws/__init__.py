@@ -1,0 +1,1 @@
+"""A fake TWS / IB Gateway speaking the TWS API socket protocol."""
