@@ -88,6 +88,9 @@ class SyntheticSettings(_Section):
         description="sharded, sped-up sessions: wall-clock ns at which the market clock reads "
         "the open, the same for every process",
     )
+    quote_prob: float = Field(
+        default=0.4, ge=0, le=1, description="chance a trade print comes with a quote"
+    )
     lockstep_ms: int | None = Field(
         default=None,
         ge=1,

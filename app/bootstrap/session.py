@@ -77,7 +77,11 @@ def _parse_day(text: str) -> datetime.date:
 
 def synthetic_tape(settings: Settings, window: SessionWindow) -> SyntheticTape:
     """The session's tape, resumed where the ledger stopped."""
-    config = SyntheticConfig(seed=settings.synthetic.seed, symbols=settings.synthetic.symbols)
+    config = SyntheticConfig(
+        seed=settings.synthetic.seed,
+        symbols=settings.synthetic.symbols,
+        quote_prob=settings.synthetic.quote_prob,
+    )
     tape = SyntheticTape(config, start_ns=window.open_ns)
     tape.ticks_until(window.start_ns - 1)
     return tape
