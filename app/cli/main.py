@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from app.cli import ledger, risk
+from app.cli.backtest import backtest
 from app.cli.indicators import indicators
 from app.cli.run import run
 from app.cli.strategies import strategies
@@ -24,6 +25,7 @@ app.command()(risk.resume)
 app.command("risk")(risk.risk)
 app.command()(indicators)
 app.add_typer(strategies, name="strategies")
+app.command()(backtest)
 
 if __name__ == "__main__":
     app()
