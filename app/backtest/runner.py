@@ -35,8 +35,15 @@ from app.backtest.bars import NS, BarTable
 from app.backtest.metrics import EquityPoint, Summary, summarize
 from app.backtest.session import BacktestSession
 from app.backtest.setup import CoreSetup
-from app.domain.calendar import is_trading_day, local_time_ns, session_close_ns, trading_day
+from app.domain.calendar import (
+    is_trading_day,
+    local_time_ns,
+    session_close_ns,
+    session_open_ns,
+    trading_day,
+)
 from app.domain.corporate_action import Split
+from app.domain.market import Tick
 from app.domain.position import Lot
 from app.persistence.backtests import BacktestTrade
 from app.ports.tickstore import TickStore
@@ -201,3 +208,41 @@ def _result(
         ),
         summary=summarize(start_equity=session.starting_cash, curve=session.curve, trades=trades),
     )
+
+
+async def run_lockstep(
+    store: TickStore,
+    *,
+    day: dt.date,
+    step_ns: int,
+    strategies: Sequence[Strategy],
+    setup: CoreSetup,
+    seed: int,
+) -> BacktestSession:
+    """Replay one session's recorded ticks in the lockstep monolith's data steps (from the
+    open, each step taking the prints with start < ts <= end), so the result can be held
+    against that paper session's ledger decision by decision, order by order, fill by fill.
+    The session, with its journal, is returned as is: nothing is flattened at the close."""
+    if step_ns <= 0:
+        raise ValueError(f"step_ns must be positive, got {step_ns}")
+    open_ns = session_open_ns(day)
+    session = BacktestSession(
+        strategies=strategies,
+        setup=setup,
+        interval_s=60,
+        tick_input=True,
+        start_ns=open_ns,
+        seed=seed,
+        journal=True,
+    )
+    end = open_ns + step_ns
+    pending: list[Tick] = []
+    async for batch in store.read(start_ns=open_ns, end_ns=session_close_ns(day) + 1):
+        for tick in batch:
+            while tick.ts_ns > end:
+                session.lockstep(pending, start_ns=end - step_ns, end_ns=end)
+                pending = []
+                end += step_ns
+            pending.append(tick)
+    session.lockstep(pending, start_ns=end - step_ns, end_ns=end)
+    return session

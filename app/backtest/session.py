@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from app.backtest.bars import BarRow
 from app.backtest.metrics import EquityPoint
@@ -39,8 +39,9 @@ from app.brokers.sim.venue import SimVenue
 from app.clocks.sim import SimClock
 from app.domain.calendar import trading_day
 from app.domain.decision import Decision
+from app.domain.execution import Fill
 from app.domain.ids import SequentialIds
-from app.domain.market import Tick
+from app.domain.market import Tick, TickBatch
 from app.domain.money import ZERO
 from app.domain.order import Order, OrderStatus
 from app.domain.position import Lot
@@ -56,6 +57,16 @@ from app.strategies.base import Strategy
 FLATTEN = "flatten"
 
 
+@dataclass
+class Journal:
+    """Every decision, order and fill of a run, in order (kept only when asked for: a parity
+    check compares them with a paper session's ledger)."""
+
+    decided: list[tuple[Signal, Decision]] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
+
+
 class BacktestSession:
     """Bars mode (`exit_interval_s` = the bar interval: exits decide on closed bars) or ticks
     mode (the monolith's 1 s exit bars); see app.backtest.runner for how each is fed."""
@@ -69,6 +80,7 @@ class BacktestSession:
         tick_input: bool,
         start_ns: int,
         seed: int,
+        journal: bool = False,
     ) -> None:
         self.clock = SimClock(start_ns)
         self._prints = (
@@ -99,6 +111,7 @@ class BacktestSession:
         self._watched: set[str] = set()
         self._cancel_sent: set[str] = set()
         self._day: dt.date | None = None
+        self.journal: Journal | None = Journal() if journal else None
 
     @property
     def starting_cash(self) -> float:
@@ -129,6 +142,22 @@ class BacktestSession:
         self._to_venue(ticks)
         self.clock.advance_to(ticks[-1].ts_ns)
         self._decide(self.shard.on_ticks(ticks), entries=entries)
+
+    def lockstep(self, ticks: Sequence[Tick], *, start_ns: int, end_ns: int) -> None:
+        """One data step as the lockstep monolith runs it (app.services.lockstep): at the
+        step's start the periodic duties (a new day, stale entries cancelled, the account
+        read); then the venue matches every print of the step and what fills is booked; then
+        the shard sees the prints and what they signal is decided at the step's end, against
+        the account read at its start."""
+        self.clock.advance_to(start_ns)
+        self._new_day(start_ns)
+        self._cancel_stale_entries(start_ns)
+        self.execution.view.set_account(self.venue.account(), now_ns=start_ns)
+        self.clock.advance_to(end_ns)
+        self.venue.on_batch(TickBatch(ticks=list(ticks)))
+        self.venue.advance(end_ns)
+        self._apply_reports()
+        self._decide(self.shard.on_ticks(ticks), entries=True, read_account=False)
 
     def _to_venue(self, ticks: Sequence[Tick]) -> None:
         """The prints the venue needs: all of a symbol it has orders in, and the last of one it
@@ -198,17 +227,22 @@ class BacktestSession:
     # what the services do around the engines ---------------------------------------------
     def _at(self, now_ns: int) -> None:
         self.clock.advance_to(now_ns)
-        day = trading_day(now_ns)
-        if day != self._day:
-            self._day = day
-            self.execution.risk_book.new_day(day.isoformat())
+        self._new_day(now_ns)
         self.venue.advance(now_ns)
         self._apply_reports()
         self._cancel_stale_entries(now_ns)
         self._decide_due(now_ns)
         self.shard.drain_exit_states()
 
-    def _decide(self, signals: Sequence[Signal], *, entries: bool) -> None:
+    def _new_day(self, now_ns: int) -> None:
+        day = trading_day(now_ns)
+        if day != self._day:
+            self._day = day
+            self.execution.risk_book.new_day(day.isoformat())
+
+    def _decide(
+        self, signals: Sequence[Signal], *, entries: bool, read_account: bool = True
+    ) -> None:
         if not signals:
             return
         now = self.clock.now_ns()
@@ -216,7 +250,8 @@ class BacktestSession:
             kept = [s for s in signals if s.kind is SignalKind.EXIT]
             self.skipped_entries += len(signals) - len(kept)
             signals = kept
-        self.execution.view.set_account(self.venue.account(), now_ns=now)
+        if read_account:
+            self.execution.view.set_account(self.venue.account(), now_ns=now)
         self._act_on(self.execution.decide_batch(signals, now_ns=now), now_ns=now)
 
     def _decide_due(self, now_ns: int) -> None:
@@ -238,6 +273,10 @@ class BacktestSession:
     ) -> None:
         for signal, decision, order in decided:
             self.decisions += 1
+            if self.journal is not None:
+                self.journal.decided.append((signal, decision))
+                if order is not None:
+                    self.journal.orders.append(order)
             if order is None:
                 self.rejected += not decision.approved
                 continue
@@ -274,6 +313,8 @@ class BacktestSession:
                 fx = effect.fill_effect
                 engine.commit_fill(fx)
                 self.fills += 1
+                if self.journal is not None:
+                    self.journal.fills.append(fx.fill)
                 book = engine.risk_book
                 if fx.order.is_entry:
                     book.on_entry_fill(fx.lot.entry_order_id, ts_ns=fx.fill.ts_ns)
