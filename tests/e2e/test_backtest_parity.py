@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -108,19 +109,18 @@ async def test_backtest_replays_the_paper_session_exactly(tmp_path: Path) -> Non
         cutoff,
     )
     replayed_fills = sorted(
-        (f.client_order_id, str(f.qty), str(f.price), f.ts_ns)
-        for f in journal.fills
-        if f.ts_ns < cutoff
+        ((f.client_order_id, str(f.qty), str(f.price), f.ts_ns) for f in journal.fills),
+        key=_fill_order,
     )
     assert len(paper_fills) > 10
-    assert _normal(paper_fills) == _normal(sorted(replayed_fills, key=_fill_order))
+    assert _normal(paper_fills) == _normal([f for f in replayed_fills if f[3] < cutoff])
 
 
 def _fill_order(row: tuple[str, str, str, int]) -> tuple[int, str, Decimal, Decimal]:
     return row[3], row[0], Decimal(row[1]), Decimal(row[2])
 
 
-def _normal(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+def _normal(rows: Sequence[tuple[object, ...]]) -> list[tuple[object, ...]]:
     """Money compared as numbers (the ledger stores exact decimals as text)."""
     return [
         tuple(Decimal(str(v)) if isinstance(v, (str, int, float)) and _is_number(v) else v
