@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.strategy_config import StrategyConfig
 from app.persistence.migrate import open_at_head
 from app.persistence.statements import insert_new, upsert
 from app.persistence.tables import strategy_configs
+
+_SEED_ATTEMPTS = 20
 
 
 class SqlStrategyConfigStore:
@@ -58,6 +62,23 @@ class SqlStrategyConfigStore:
         return None if row is None else _config(row)
 
     async def seed(self, configs: Sequence[StrategyConfig], *, now_ns: int) -> int:
+        """Every process of a deployment seeds at start, at once on a first start: writes are
+        attempted only when something is missing, and a writer that finds SQLite busy retries
+        (the others' inserts make its own a no-op)."""
+        stored = {config.name for config in await self.all()}
+        missing = [config for config in configs if config.name not in stored]
+        for attempt in range(_SEED_ATTEMPTS):
+            if not missing:
+                return 0
+            try:
+                return await self._insert_missing(missing, now_ns=now_ns)
+            except OperationalError as exc:
+                if attempt + 1 == _SEED_ATTEMPTS or "locked" not in str(exc):
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
+        return 0
+
+    async def _insert_missing(self, configs: Sequence[StrategyConfig], *, now_ns: int) -> int:
         inserted = 0
         async with self._db.begin() as connection:
             version = await _max_version(connection)
