@@ -9,6 +9,7 @@ from app.bootstrap.runtime import ConfigurationError, process_identity
 from app.brokers.sim.broker import SimBroker
 from app.brokers.sim.fill_model import FillModel
 from app.brokers.sim.venue import SimVenue, VenueConfig
+from app.bus.inprocess import InProcessBus
 from app.domain.ids import SequentialIds
 from app.domain.money import ZERO
 from app.engine.execution import ExecutionEngine
@@ -41,6 +42,7 @@ from app.risk.rules import (
     StrategyCapitalRule,
 )
 from app.risk.sizing import FixedFractionalSizer, SizingConfig
+from app.services.reconciler import Reconciler
 from app.services.risk_keeper import RiskKeeper
 from app.services.signal_consumer import SignalConsumer
 from app.services.venue_feeder import VenueFeeder
@@ -85,6 +87,13 @@ async def build_broker(
                 f"venue {settings.venue.value!r} is not available in this build; "
                 "use TRADER_VENUE=sim"
             )
+
+
+async def broker_for_lookups(settings: Settings, *, clock: Clock, ledger: Ledger) -> Broker:
+    """The configured broker without the services that run beside it: enough to read the venue
+    (`trader reconcile`). The simulated venue is built afresh from the ledger, as at startup."""
+    broker, _services = await build_broker(settings, clock=clock, ledger=ledger, bus=InProcessBus())
+    return broker
 
 
 def risk_chain(risk: RiskSettings) -> RiskChain:
@@ -180,5 +189,6 @@ async def build_executor(
         keeper=keeper,
         consumer=identity,
         resolve_every_s=None if lockstep else 1.0,
+        reconciler=Reconciler(store=store, actor=identity, bus=bus),
     )
     return consumer, [lease.close, store.close]

@@ -7,6 +7,7 @@ import typer
 from app.cli import ledger, risk
 from app.cli.backtest import backtest
 from app.cli.indicators import indicators
+from app.cli.reconcile import reconcile
 from app.cli.run import run
 from app.cli.strategies import strategies
 
@@ -26,6 +27,7 @@ app.command("risk")(risk.risk)
 app.command()(indicators)
 app.add_typer(strategies, name="strategies")
 app.command()(backtest)
+app.command()(reconcile)
 
 if __name__ == "__main__":
     app()

@@ -92,5 +92,16 @@ class SqlLease:
                 .values(expires_ms=0)
             )
 
+    async def holder(self) -> str | None:
+        """Who holds the lease now; None when it is free or expired. For operators' messages."""
+        now = _db_now_ms(self._db.dialect.name)
+        async with self._db.connect() as connection:
+            found = await connection.scalar(
+                select(leases.c.holder).where(
+                    leases.c.name == self._name, leases.c.expires_ms > now
+                )
+            )
+        return None if found is None else str(found)
+
     def _current(self, token: int, now: ColumnElement[int]) -> ColumnElement[bool]:
         return and_(leases.c.name == self._name, leases.c.token == token, leases.c.expires_ms > now)

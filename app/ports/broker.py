@@ -14,7 +14,9 @@ from app.domain.signal import Side
 
 
 class BrokerOrder(msgspec.Struct, frozen=True):
-    """An order as the venue knows it."""
+    """An order as the venue knows it. `filled_qty` is the venue's cumulative quantity and
+    `avg_fill_price` its average price over it; `created_ns` is when the venue took the order
+    (0 when the venue does not say)."""
 
     client_order_id: str
     broker_order_id: str
@@ -24,6 +26,7 @@ class BrokerOrder(msgspec.Struct, frozen=True):
     filled_qty: Decimal
     status: OrderStatus
     avg_fill_price: Decimal | None = None
+    created_ns: int = 0
 
 
 class BrokerPosition(msgspec.Struct, frozen=True):
@@ -72,6 +75,18 @@ class Broker(Protocol):
     ) -> None: ...
 
     async def order_by_client_id(self, client_order_id: str) -> BrokerOrder | None: ...
+
+    async def orders(self, *, since_ns: int) -> list[BrokerOrder]:
+        """Every order the venue knows that was created at or after `since_ns`, open or closed:
+        reconciliation looks for orders the ledger does not know."""
+        ...
+
+    async def fills(self, *, since_ns: int) -> list[ExecutionReport]:
+        """The venue's executions at or after `since_ns`, as FILL reports with their execution
+        ids, so reconciliation books a missed fill under its real id. A venue that cannot list
+        executions returns []; reconciliation then books the missing quantity under an id
+        derived from the order and its cumulative quantity."""
+        ...
 
     async def positions(self) -> list[BrokerPosition]: ...
 

@@ -21,6 +21,8 @@ from app.domain.order import Order, OrderStatus
 from app.domain.position import LotUpdate
 from app.domain.signal import Signal
 from app.engine.execution import ExecutionEngine, ReportOutcome
+from app.engine.portfolio import FillEffect
+from app.engine.reconcile import FillCeilings
 from app.observability import metrics
 from app.ports.broker import (
     Broker,
@@ -35,6 +37,7 @@ from app.ports.clock import Clock
 from app.ports.lease import ExecutionLease, LeaseLost
 from app.ports.ledger import Ledger, StaleOrderUpdateError
 from app.services.consumer import consume_stream
+from app.services.reconciler import Reconciler
 from app.services.risk_keeper import RiskKeeper
 
 log = structlog.get_logger()
@@ -64,6 +67,7 @@ class SignalConsumer:
         settle_s: float = 1.0,
         resolve_every_s: float | None = 1.0,
         window_poll_s: float = 0.02,
+        reconciler: Reconciler | None = None,
     ) -> None:
         self.engine = engine
         self._ledger = ledger
@@ -84,6 +88,9 @@ class SignalConsumer:
         self.ready = asyncio.Event()
         self.decisions = 0
         self._cancel_sent: set[str] = set()
+        self._reconciler = reconciler
+        self._fill_ceilings = FillCeilings()
+        self._reconcile_requested = False
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -98,8 +105,8 @@ class SignalConsumer:
                 await self._lease.release(holder=self._consumer, token=self._token)
 
     async def _serve(self) -> None:
-        await self._recover()
         await self._keeper.load()
+        await self._recover()
         self.ready.set()
         async with asyncio.TaskGroup() as tasks:
             reports = tasks.create_task(self._reports_loop())
@@ -165,6 +172,7 @@ class SignalConsumer:
             lots=await self._ledger.open_lots(), positions=await self._ledger.positions()
         )
         self.engine.load(open_orders)
+        await self._reconcile_with_venue()
         for order in open_orders:
             await self._reconcile(
                 order, await self._broker.order_by_client_id(order.client_order_id)
@@ -290,6 +298,18 @@ class SignalConsumer:
                 await self._apply_report(report)
 
     async def _apply_report(self, report: ExecutionReport) -> None:
+        refusal = self._fill_ceilings.refusal(
+            self.engine.orders.get(report.client_order_id), report
+        )
+        if refusal is not None:
+            log.warning(
+                "fill_refused",
+                order=report.client_order_id,
+                execution=report.execution_id,
+                reason=refusal,
+            )
+            self.request_reconcile()
+            return
         effect = self.engine.on_report(report)
         match effect.outcome:
             case ReportOutcome.FILL:
@@ -303,12 +323,7 @@ class SignalConsumer:
                     metrics.FILLS_DUPLICATE.inc()
                     return
                 self.engine.commit_fill(fx)
-                await self._keeper.after_fill(fx)
-                metrics.FILLS_BOOKED.inc()
-                metrics.REALIZED_PNL.set(float(self.engine.portfolio.realized()))
-                metrics.OPEN_POSITIONS.set(self.engine.portfolio.open_position_count())
-                working = self.engine.exit_working(fx.lot.entry_order_id)
-                await self._bus.publish(LOTS, encode(LotUpdate(fx.lot, exit_working=working)))
+                await self._after_booked(fx)
             case ReportOutcome.ORDER_UPDATED:
                 assert effect.order is not None
                 await self._ledger.update_order(effect.order)
@@ -322,6 +337,55 @@ class SignalConsumer:
             case ReportOutcome.IGNORED:
                 pass
 
+    async def _after_booked(self, fx: FillEffect) -> None:
+        """What follows a booked fill, reported or found by reconciliation: risk state,
+        metrics, and the lot for the shards' exit monitors."""
+        await self._keeper.after_fill(fx)
+        metrics.FILLS_BOOKED.inc()
+        metrics.REALIZED_PNL.set(float(self.engine.portfolio.realized()))
+        metrics.OPEN_POSITIONS.set(self.engine.portfolio.open_position_count())
+        working = self.engine.exit_working(fx.lot.entry_order_id)
+        await self._bus.publish(LOTS, encode(LotUpdate(fx.lot, exit_working=working)))
+
+    # reconciliation with the venue (S17) -------------------------------------------------------
+    def request_reconcile(self) -> None:
+        """A stream gap or a reconnect may have lost reports: reconcile at the next housekeeping."""
+        self._reconcile_requested = True
+
+    async def _reconcile_if_due(self) -> None:
+        """Once per trading day, and when requested. A venue that cannot be reached now is
+        tried again at the next housekeeping."""
+        if self._reconciler is None:
+            return
+        if not (self._reconcile_requested or self._reconciler.due(self._clock.now_ns())):
+            return
+        try:
+            await self._reconcile_with_venue()
+        except BrokerError as exc:
+            self._reconcile_requested = True
+            log.warning("reconciliation_deferred", error=repr(exc))
+
+    async def _reconcile_with_venue(self) -> None:
+        """Bring the book into line with the venue, holding the lock so no report or decision
+        interleaves; unexplained differences halt (see app.services.reconciler)."""
+        if self._reconciler is None:
+            return
+        self._reconcile_requested = False
+        async with self._lock:
+            report = await self._reconciler.run(
+                engine=self.engine,
+                ledger=self._ledger,
+                broker=self._broker,
+                clock=self._clock,
+                on_fill=self._after_booked,
+                ceilings=self._fill_ceilings,
+            )
+        log.info(
+            "reconciled",
+            differences=[d.reason for d in report.differences],
+            actions=list(report.actions),
+        )
+
     # ambiguity -----------------------------------------------------------------------------
     async def _resolve_loop(self, every_s: float) -> None:
         while True:
@@ -333,6 +397,7 @@ class SignalConsumer:
         step when `resolve_every_s` is None: resolve UNKNOWN orders, cancel stale entries.
 
         An UNKNOWN order is resolved by looking it up at the venue, never by resubmitting."""
+        await self._reconcile_if_due()
         unknown = [o for o in self.engine.orders.values() if o.status is OrderStatus.UNKNOWN]
         for order in unknown:
             try:

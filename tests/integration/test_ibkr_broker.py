@@ -302,3 +302,27 @@ async def test_a_fresh_client_finds_orders_and_replays_fills_once() -> None:
             assert len(fake.requests_of(3)) == 2
             await second.broker.cancel("d-2")
             await eventually(lambda: ReportKind.CANCELED in second.kinds("d-2"), what="cancel")
+
+
+async def test_a_fresh_client_lists_the_sessions_orders_and_executions() -> None:
+    async with running_tws() as fake:
+        async with ib_stack(fake) as first:
+            fake.trade("ABC", "10.00")
+            await first.broker.submit(make_order("s-1"))
+            await first.broker.submit(make_order("s-2", limit="9.00"))
+            await filled(first, "s-1", "100")
+
+        async with ib_stack(fake) as second:
+            listed = await second.broker.orders(since_ns=0)
+            by_id = {seen.client_order_id: seen for seen in listed}
+            assert set(by_id) == {"s-1", "s-2"}
+            assert (by_id["s-1"].status, by_id["s-1"].filled_qty) == (
+                OrderStatus.FILLED,
+                Decimal(100),
+            )
+            assert by_id["s-2"].status is OrderStatus.ACCEPTED
+            fills = await second.broker.fills(since_ns=0)
+            assert [(f.client_order_id, f.execution_id, f.last_qty) for f in fills] == [
+                ("s-1", fake.ledger.executions[0].exec_id, Decimal(100))
+            ]
+            assert await second.broker.fills(since_ns=fills[0].ts_ns + 1) == []

@@ -23,7 +23,7 @@ import structlog
 from ib_async import Fill, Stock, Trade
 
 from app.brokers.ibkr.errors import is_rejection
-from app.brokers.ibkr.lookup import answered, find_order, reason, rejected
+from app.brokers.ibkr.lookup import answered, find_order, listed_orders, reason, rejected
 from app.brokers.ibkr.orders import (
     ENDED,
     NativeStop,
@@ -33,7 +33,7 @@ from app.brokers.ibkr.orders import (
     ib_order_for,
     stock,
 )
-from app.brokers.ibkr.reports import ReportBook
+from app.brokers.ibkr.reports import ReportBook, listed_fills
 from app.brokers.ibkr.session import IbkrSession
 from app.brokers.ibkr.values import decimal_from
 from app.domain.execution import ExecutionReport
@@ -178,6 +178,18 @@ class IbkrBroker:
             await self._refresh()
             found = self._find(client_order_id)
         return found
+
+    async def orders(self, *, since_ns: int) -> list[BrokerOrder]:
+        """Every order IB lists (open, completed, or known by its executions) first seen at or
+        after `since_ns`; IB's lists cover the current session."""
+        await self._refresh()
+        ib = self._session.ib
+        return listed_orders(ib.trades(), ib.fills(), since_ns=since_ns)
+
+    async def fills(self, *, since_ns: int) -> list[ExecutionReport]:
+        """IB's executions at or after `since_ns`, under their execution ids."""
+        await self._refresh()
+        return listed_fills(self._session.ib.fills(), since_ns=since_ns)
 
     async def positions(self) -> list[BrokerPosition]:
         ib = self._session.require()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+import msgspec
 from ib_async import Fill, Trade
 
 from app.brokers.ibkr.errors import is_rejection
@@ -21,7 +22,7 @@ from app.brokers.ibkr.orders import (
     side_of_execution,
     status_of,
 )
-from app.brokers.ibkr.values import decimal_from, is_set, price_from
+from app.brokers.ibkr.values import decimal_from, is_set, ns_from, price_from
 from app.domain.money import ZERO, to_avg_price
 from app.domain.order import OrderStatus
 from app.ports.broker import BrokerOrder
@@ -67,6 +68,32 @@ def find_order(
     if mine:
         return _from_fills(client_order_id, mine, trades)
     return None
+
+
+def listed_orders(trades: list[Trade], fills: list[Fill], *, since_ns: int) -> list[BrokerOrder]:
+    """Every order by client order id, dated by the first thing seen of it (its first log
+    entry or execution), oldest first. An order with neither (IB listed it, nothing happened
+    to it yet) is undated and always listed; orders without a client order id are not ours."""
+    first_seen: dict[str, int] = {}
+    for trade in trades:
+        if trade.order.orderRef:
+            dated = ns_from(trade.log[0].time) if trade.log else 0
+            _earliest(first_seen, trade.order.orderRef, dated)
+    for fill in fills:
+        if fill.execution.orderRef:
+            _earliest(first_seen, fill.execution.orderRef, ns_from(fill.execution.time))
+    listed: list[BrokerOrder] = []
+    for coid, created_ns in sorted(first_seen.items(), key=lambda item: (item[1], item[0])):
+        found = find_order(coid, trades, fills)
+        if found is not None and (created_ns == 0 or created_ns >= since_ns):
+            listed.append(msgspec.structs.replace(found, created_ns=created_ns))
+    return listed
+
+
+def _earliest(seen: dict[str, int], coid: str, ns: int) -> None:
+    """Keep the earliest non-zero time (0 means undated)."""
+    known = seen.get(coid, 0)
+    seen[coid] = min(known, ns) if known and ns else known or ns
 
 
 def _shares(fills: Iterable[Fill]) -> Decimal:

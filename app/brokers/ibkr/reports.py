@@ -91,6 +91,23 @@ def _refused(trade: Trade) -> bool:
     return rejected(trade) or (trade.orderStatus.status == "Inactive" and not trade.fills)
 
 
+def listed_fills(fills: list[Fill], *, since_ns: int) -> list[ExecutionReport]:
+    """The executions at or after `since_ns` as FILL reports (the fee is zero while the
+    commission report is still to come), skipping unusable ones; for reconciliation, which
+    books by execution id, so a fill the stream already reported is not booked again."""
+    listed: list[ExecutionReport] = []
+    for fill in fills:
+        if not fill.execution.execId or not fill.execution.orderRef:
+            continue
+        try:
+            report = _fill_report(fill)
+        except ValueError:
+            continue
+        if report.ts_ns >= since_ns:
+            listed.append(report)
+    return sorted(listed, key=lambda report: report.ts_ns)
+
+
 def _fill_report(fill: Fill) -> ExecutionReport:
     execution = fill.execution
     commission = fill.commissionReport.commission

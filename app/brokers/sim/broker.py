@@ -12,7 +12,8 @@ from collections.abc import AsyncGenerator
 from decimal import Decimal
 
 from app.brokers.sim.venue import SimVenue
-from app.domain.execution import ExecutionReport
+from app.brokers.sim.working_order import broker_order_of
+from app.domain.execution import ExecutionReport, ReportKind
 from app.domain.market import TickBatch
 from app.domain.order import Order
 from app.ports.broker import BrokerAccount, BrokerOrder, BrokerPosition
@@ -66,6 +67,34 @@ class SimBroker:
 
     async def order_by_client_id(self, client_order_id: str) -> BrokerOrder | None:
         return self._venue.order(client_order_id)
+
+    async def orders(self, *, since_ns: int) -> list[BrokerOrder]:
+        """Every order the venue received created at or after since_ns, in arrival order."""
+        return [
+            broker_order_of(order)
+            for order in self._venue.ledger.orders.values()
+            if order.created_ns >= since_ns
+        ]
+
+    async def fills(self, *, since_ns: int) -> list[ExecutionReport]:
+        """The venue's executions at or after since_ns, in the order they happened."""
+        orders = self._venue.ledger.orders
+        return [
+            ExecutionReport(
+                kind=ReportKind.FILL,
+                client_order_id=execution.client_order_id,
+                symbol=execution.symbol,
+                side=execution.side,
+                ts_ns=execution.ts_ns,
+                broker_order_id=orders[execution.client_order_id].broker_order_id or "",
+                execution_id=execution.execution_id,
+                last_qty=execution.qty,
+                last_price=execution.price,
+                fee=execution.fee,
+            )
+            for execution in self._venue.ledger.executions
+            if execution.ts_ns >= since_ns
+        ]
 
     async def positions(self) -> list[BrokerPosition]:
         return self._venue.positions()

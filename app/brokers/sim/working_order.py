@@ -46,17 +46,22 @@ class WorkingOrder:
         )
 
     def broker_order(self) -> BrokerOrder:
-        order = self.order
-        return BrokerOrder(
-            client_order_id=order.client_order_id,
-            broker_order_id=order.broker_order_id or "",
-            symbol=order.symbol,
-            side=order.side,
-            qty=order.qty,
-            filled_qty=order.filled_qty,
-            status=order.status,
-            avg_fill_price=order.avg_fill_price,
-        )
+        return broker_order_of(self.order)
+
+
+def broker_order_of(order: Order) -> BrokerOrder:
+    """The venue's copy of an order as the Broker port shows it."""
+    return BrokerOrder(
+        client_order_id=order.client_order_id,
+        broker_order_id=order.broker_order_id or "",
+        symbol=order.symbol,
+        side=order.side,
+        qty=order.qty,
+        filled_qty=order.filled_qty,
+        status=order.status,
+        avg_fill_price=order.avg_fill_price,
+        created_ns=order.created_ns,
+    )
 
 
 def venue_copy(order: Order, *, received_ns: int) -> Order:

@@ -1,0 +1,130 @@
+"""A domain Order as an alpaca-py order request, refused here when Alpaca would refuse it.
+
+alpaca-py's request models carry quantities and prices as floats, so every Decimal is checked
+to survive the trip: the float's shortest repr (what goes on the wire) must be the same
+decimal. Prices quantized to the tick and share quantities always do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from alpaca.trading.enums import OrderClass, OrderSide
+from alpaca.trading.enums import TimeInForce as AlpacaTif
+from alpaca.trading.requests import (
+    LimitOrderRequest,
+    MarketOrderRequest,
+    OrderRequest,
+    ReplaceOrderRequest,
+    StopLossRequest,
+    TakeProfitRequest,
+)
+
+from app.domain.money import ZERO
+from app.domain.order import Order, OrderType, TimeInForce
+from app.domain.signal import Side
+from app.ports.broker import OrderRejected
+
+_TIF = {
+    TimeInForce.DAY: AlpacaTif.DAY,
+    TimeInForce.IOC: AlpacaTif.IOC,
+    TimeInForce.GTC: AlpacaTif.GTC,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Bracket:
+    """Exit legs sent with an entry as one Alpaca bracket order: a take-profit limit and a
+    stop (a stop-limit when `stop_limit` is set). The domain Order has no field for them, so
+    AlpacaBroker.submit takes one as an optional argument."""
+
+    take_profit: Decimal
+    stop_loss: Decimal
+    stop_limit: Decimal | None = None
+
+
+def wire_number(value: Decimal, *, what: str) -> float:
+    """The float alpaca-py will serialise; refused when it would not say `value` exactly."""
+    number = float(value)
+    if Decimal(repr(number)) != value:
+        raise OrderRejected(f"{what} {value} cannot be sent exactly")
+    return number
+
+
+def _is_whole(qty: Decimal) -> bool:
+    return qty == qty.to_integral_value()
+
+
+def _check(order: Order, *, bracket: Bracket | None, extended_hours: bool) -> None:
+    if order.qty <= ZERO:
+        raise OrderRejected(f"qty must be positive, got {order.qty}")
+    is_day = order.tif is TimeInForce.DAY
+    if not _is_whole(order.qty) and not (order.order_type is OrderType.MARKET and is_day):
+        raise OrderRejected("fractional quantities only go as market DAY orders")
+    if order.order_type is OrderType.LIMIT and order.limit_price is None:
+        raise OrderRejected("a limit order needs a limit price")
+    if extended_hours and not (order.order_type is OrderType.LIMIT and is_day):
+        raise OrderRejected("extended hours only take limit DAY orders")
+    if bracket is None:
+        return
+    if order.tif is TimeInForce.IOC or extended_hours or not _is_whole(order.qty):
+        raise OrderRejected("a bracket is DAY or GTC, whole shares, regular hours only")
+    above, below = (
+        (bracket.take_profit, bracket.stop_loss)
+        if order.side is Side.BUY
+        else (bracket.stop_loss, bracket.take_profit)
+    )
+    if above <= below:
+        raise OrderRejected("a bracket's take-profit must lie beyond its stop, on the exit side")
+
+
+def order_request(
+    order: Order, *, bracket: Bracket | None = None, extended_hours: bool = False
+) -> OrderRequest:
+    """Raises OrderRejected for what Alpaca would refuse; nothing is sent then."""
+    _check(order, bracket=bracket, extended_hours=extended_hours)
+    try:
+        return _build(order, bracket=bracket, extended_hours=extended_hours)
+    except ValueError as exc:  # alpaca-py's own validation of the request model
+        raise OrderRejected(f"alpaca-py refused the order: {exc}") from exc
+
+
+def _build(order: Order, *, bracket: Bracket | None, extended_hours: bool) -> OrderRequest:
+    fields: dict[str, object] = {
+        "symbol": order.symbol,
+        "qty": wire_number(order.qty, what="qty"),
+        "side": OrderSide.BUY if order.side is Side.BUY else OrderSide.SELL,
+        "time_in_force": _TIF[order.tif],
+        "client_order_id": order.client_order_id,
+    }
+    if extended_hours:
+        fields["extended_hours"] = True
+    if bracket is not None:
+        stop_limit = bracket.stop_limit
+        fields["order_class"] = OrderClass.BRACKET
+        fields["take_profit"] = TakeProfitRequest(
+            limit_price=wire_number(bracket.take_profit, what="take-profit")
+        )
+        fields["stop_loss"] = StopLossRequest(
+            stop_price=wire_number(bracket.stop_loss, what="stop"),
+            limit_price=None if stop_limit is None else wire_number(stop_limit, what="stop limit"),
+        )
+    if order.order_type is OrderType.MARKET or order.limit_price is None:
+        return MarketOrderRequest(**fields)
+    return LimitOrderRequest(
+        limit_price=wire_number(order.limit_price, what="limit price"), **fields
+    )
+
+
+def replace_request(
+    *, new_client_order_id: str, qty: Decimal | None, limit_price: Decimal | None
+) -> ReplaceOrderRequest:
+    """Alpaca replaces whole-share quantities only; `qty` is the new total, as the port says."""
+    if qty is not None and (qty <= ZERO or not _is_whole(qty)):
+        raise OrderRejected(f"a replace takes a positive whole quantity, got {qty}")
+    return ReplaceOrderRequest(
+        qty=None if qty is None else int(qty),
+        limit_price=None if limit_price is None else wire_number(limit_price, what="limit"),
+        client_order_id=new_client_order_id,
+    )
