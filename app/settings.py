@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import enum
+import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_SYMBOL = re.compile(r"[A-Z][A-Z0-9.]{0,9}")
 
 
 class Mode(enum.StrEnum):
@@ -29,6 +33,7 @@ class Account(enum.StrEnum):
 class FeedKind(enum.StrEnum):
     SYNTHETIC = "synthetic"
     REPLAY = "replay"
+    VENUE = "venue"  # the market data of the configured venue (Alpaca or IB)
 
 
 class PartitionKind(enum.StrEnum):
@@ -154,6 +159,9 @@ class Settings(BaseSettings):
     venue: Venue = Venue.SIM
     account: Account = Account.PAPER
     feed: FeedKind = FeedKind.SYNTHETIC
+    symbols: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="the watchlist a venue feed subscribes: AAPL,MSFT,..."
+    )
     shard_count: int = Field(default=1, ge=1, le=256)
     shard_id: int | None = Field(default=None, ge=0)
     partition: PartitionKind = PartitionKind.JUMP
@@ -185,6 +193,20 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="how often edited strategy configuration is picked up"
     )
 
+    @field_validator("symbols", mode="before")
+    @classmethod
+    def _split_symbols(cls, value: object) -> object:
+        """Comma-separated in the environment; upper-cased, order kept, repeats dropped."""
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            cleaned = [str(part).strip().upper() for part in value]
+            for symbol in cleaned:
+                if not _SYMBOL.fullmatch(symbol):
+                    raise ValueError(f"not a US stock symbol: {symbol!r}")
+            return tuple(dict.fromkeys(cleaned))
+        return value
+
     @model_validator(mode="after")
     def _check_shard(self) -> Settings:
         if self.shard_id is not None and self.shard_id >= self.shard_count:
@@ -198,6 +220,24 @@ class Settings(BaseSettings):
                 f"range partitioning needs shard_count - 1 = {self.shard_count - 1} bounds, "
                 f"got {len(self.partition_bounds)}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _check_market_data(self) -> Settings:
+        """A real venue fills at real prices, so strategies must see that venue's data; the
+        simulated venue has no data of its own."""
+        if self.feed is FeedKind.VENUE and self.venue is Venue.SIM:
+            raise ValueError(
+                "the simulated venue has no market data of its own: "
+                "use TRADER_FEED=synthetic or replay, or TRADER_VENUE=alpaca or ibkr"
+            )
+        if self.venue is not Venue.SIM and self.feed is not FeedKind.VENUE:
+            raise ValueError(
+                f"TRADER_VENUE={self.venue.value} fills at that venue's prices: "
+                "set TRADER_FEED=venue and TRADER_SYMBOLS to the watchlist"
+            )
+        if self.feed is FeedKind.VENUE and not self.symbols:
+            raise ValueError("TRADER_FEED=venue needs TRADER_SYMBOLS (e.g. AAPL,MSFT)")
         return self
 
     @property

@@ -1,17 +1,14 @@
-"""The executor: broker for the venue, risk chain, risk state, lease, signal consumer."""
+"""The executor: risk chain, risk state, lease, signal consumer (the venue is in venues.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 
 from app.arbitration import Arbiter, ArbiterConfig, StrategyPolicy
-from app.bootstrap.runtime import ConfigurationError, process_identity
-from app.brokers.sim.broker import SimBroker
-from app.brokers.sim.fill_model import FillModel
-from app.brokers.sim.venue import SimVenue, VenueConfig
+from app.bootstrap.runtime import process_identity
+from app.bootstrap.venues import connect_venue
 from app.bus.inprocess import InProcessBus
-from app.domain.ids import SequentialIds
-from app.domain.money import ZERO
 from app.engine.execution import ExecutionEngine
 from app.engine.portfolio import Portfolio
 from app.persistence.lease import SqlLease
@@ -21,7 +18,6 @@ from app.ports.bus import MessageBus
 from app.ports.clock import Clock
 from app.ports.ledger import Ledger
 from app.ports.risk_state import BreakerState
-from app.ports.service import Service
 from app.risk.book import RiskBook, RiskLimits
 from app.risk.breaker import BreakerConfig, FailureBreaker
 from app.risk.chain import RiskChain
@@ -45,55 +41,23 @@ from app.risk.sizing import FixedFractionalSizer, SizingConfig
 from app.services.reconciler import Reconciler
 from app.services.risk_keeper import RiskKeeper
 from app.services.signal_consumer import SignalConsumer
-from app.services.venue_feeder import VenueFeeder
-from app.settings import RiskSettings, Settings, Venue
+from app.settings import RiskSettings, Settings
 
 
-async def build_broker(
-    settings: Settings, *, clock: Clock, ledger: Ledger, bus: MessageBus
-) -> tuple[Broker, list[Service]]:
-    """The broker for the configured venue and the services it needs beside it."""
-    match settings.venue:
-        case Venue.SIM:
-            positions = await ledger.positions()
-            lots = await ledger.open_lots()
-            cash = settings.risk.starting_cash + sum((p.realized_pnl for p in positions), ZERO)
-            cash -= sum(
-                (lot.qty_open * lot.avg_price * lot.side.sign + lot.fees for lot in lots), ZERO
-            )
-            sim = settings.sim
-            venue = SimVenue(
-                VenueConfig(
-                    latency_ns=sim.latency_ms * 1_000_000,
-                    starting_cash=cash,
-                    buying_power_multiplier=sim.buying_power_multiplier,
-                    fill_model=FillModel(
-                        slippage_bps=sim.slippage_bps,
-                        participation=sim.participation,
-                        fee_per_share=sim.fee_per_share,
-                    ),
-                ),
-                ids=SequentialIds("sim"),
-            )
-            for lot in lots:
-                venue.seed_position(lot.symbol, qty=lot.signed_qty, avg_price=lot.avg_price)
-            broker = SimBroker(venue, clock)
-            feeder = VenueFeeder(
-                venue=broker, bus=bus, shard_count=settings.shard_count, consumer="venue"
-            )
-            return broker, [feeder]
-        case Venue.ALPACA | Venue.IBKR:
-            raise ConfigurationError(
-                f"venue {settings.venue.value!r} is not available in this build; "
-                "use TRADER_VENUE=sim"
-            )
-
-
-async def broker_for_lookups(settings: Settings, *, clock: Clock, ledger: Ledger) -> Broker:
-    """The configured broker without the services that run beside it: enough to read the venue
-    (`trader reconcile`). The simulated venue is built afresh from the ledger, as at startup."""
-    broker, _services = await build_broker(settings, clock=clock, ledger=ledger, bus=InProcessBus())
-    return broker
+@asynccontextmanager
+async def broker_for_lookups(
+    settings: Settings, *, clock: Clock, ledger: Ledger
+) -> AsyncIterator[Broker]:
+    """The configured broker, enough to read the venue (`trader reconcile`): no report stream,
+    no services beside it. The simulated venue is built afresh from the ledger, as at startup."""
+    link = await connect_venue(
+        settings, clock=clock, ledger=ledger, bus=InProcessBus(), streaming=False
+    )
+    try:
+        yield link.broker
+    finally:
+        for close in link.closers:
+            await close()
 
 
 def risk_chain(risk: RiskSettings) -> RiskChain:

@@ -6,9 +6,9 @@ import random
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from app.bootstrap.execution import build_broker, build_executor
+from app.bootstrap.execution import build_executor
 from app.bootstrap.runtime import ConfigurationError, Role, Runtime, process_identity
-from app.bootstrap.session import build_feed, market_clock, sharded_clock, synthetic_tape
+from app.bootstrap.session import build_feed, market_clock, synthetic_tape, venue_clock
 from app.bootstrap.strategies import (
     build_all,
     executor_watcher,
@@ -16,6 +16,7 @@ from app.bootstrap.strategies import (
     open_strategy_store,
     shard_watcher,
 )
+from app.bootstrap.venues import connect_feed, connect_venue
 from app.brokers.sim.broker import SimBroker
 from app.bus.connection import RedisConfig, RedisConnectionManager
 from app.bus.inprocess import InProcessBus
@@ -119,12 +120,22 @@ def _shard_worker(
 async def _monolith(settings: Settings) -> Runtime:
     ledger = await _ledger(settings)
     bus = InProcessBus()
-    clock, window = await market_clock(settings, ledger)
     step_ms = settings.synthetic.lockstep_ms
+    if settings.venue is not Venue.SIM:
+        clock, window = venue_clock(settings)
+    else:
+        clock, window = await market_clock(settings, ledger)
     if step_ms is not None:
         _check_lockstep(settings)
         clock = SimClock(window.start_ns)
-    broker, venue_services = await build_broker(settings, clock=clock, ledger=ledger, bus=bus)
+    link = await connect_venue(
+        settings,
+        clock=clock,
+        ledger=ledger,
+        bus=bus,
+        with_feed=settings.feed is FeedKind.VENUE,
+    )
+    broker, venue_services = link.broker, link.services
     history = ParquetTickStore(settings.tick_dir)
     store = await open_strategy_store(settings.ledger_url, clock)
     configs, version = await store.all(), await store.version()
@@ -151,13 +162,16 @@ async def _monolith(settings: Settings) -> Runtime:
         policies=lenient_policies(configs),
         lockstep=step_ms is not None,
     )
+    link.gaps.bind(consumer.request_reconcile)
     poll = settings.strategy_poll_s
     watchers = [
         executor_watcher(store, consumer.engine.arbiter, version=version, poll_s=poll),
         *(shard_watcher(store, w.engine, configs, version=version, poll_s=poll) for w in shards),
     ]
     feed: MarketDataFeed
-    if step_ms is None:
+    if link.feed is not None:
+        feed = link.feed
+    elif step_ms is None:
         feed = build_feed(settings, clock=clock, window=window)
     else:
         assert isinstance(broker, SimBroker) and isinstance(clock, SimClock)
@@ -184,7 +198,7 @@ async def _monolith(settings: Settings) -> Runtime:
         wall=LiveClock(),
     )
     second: list[Service] = [*shards, *venue_services, *watchers]
-    if settings.feed is FeedKind.SYNTHETIC:
+    if settings.feed is not FeedKind.REPLAY:
         second.append(
             TickRecorder(
                 store=ParquetTickStore(settings.tick_dir),
@@ -195,7 +209,7 @@ async def _monolith(settings: Settings) -> Runtime:
         )
     return Runtime(
         role=Role.MONOLITH,
-        closers=[*closers, history.close, store.close],
+        closers=[*closers, history.close, store.close, *link.closers],
         metrics_port=settings.metrics_port,
         health_port=settings.health_port,
         health_host=settings.health_host,
@@ -243,7 +257,7 @@ async def build_tick_store(settings: Settings) -> TickStore:
 
 async def _sharded(settings: Settings, role: Role) -> Runtime:
     bus = await _redis_bus(settings)
-    clock, window = sharded_clock(settings)
+    clock, window = venue_clock(settings)
     me = process_identity(role.value)
     runtime = Runtime(
         role=role,
@@ -257,8 +271,13 @@ async def _sharded(settings: Settings, role: Role) -> Runtime:
     )
     match role:
         case Role.ROUTER:
+            feed: MarketDataFeed
+            if settings.feed is FeedKind.VENUE:
+                feed, runtime.closers = await connect_feed(settings, clock=clock)
+            else:
+                feed = build_feed(settings, clock=clock, window=window)
             runtime.router = StreamRouter(
-                feed=build_feed(settings, clock=clock, window=window),
+                feed=feed,
                 validator=TickValidator(ValidationConfig()),
                 bus=bus,
                 clock=clock,
@@ -299,24 +318,23 @@ async def _sharded(settings: Settings, role: Role) -> Runtime:
             runtime.stages = [[recorder]]
         case _:
             runtime.ledger = await _ledger(settings)
-            broker, venue_services = await build_broker(
-                settings, clock=clock, ledger=runtime.ledger, bus=bus
-            )
+            link = await connect_venue(settings, clock=clock, ledger=runtime.ledger, bus=bus)
             store = await open_strategy_store(settings.ledger_url, clock)
             configs, version = await store.all(), await store.version()
             consumer, closers = await build_executor(
                 settings,
                 ledger=runtime.ledger,
-                broker=broker,
+                broker=link.broker,
                 bus=bus,
                 clock=clock,
                 policies=lenient_policies(configs),
             )
-            runtime.closers = [*closers, store.close]
+            link.gaps.bind(consumer.request_reconcile)
+            runtime.closers = [*closers, store.close, *link.closers]
             runtime.consumer = consumer
             watcher = executor_watcher(
                 store, consumer.engine.arbiter, version=version, poll_s=settings.strategy_poll_s
             )
             executing: list[Service] = [consumer, watcher]
-            runtime.stages = [stage for stage in (venue_services, executing) if stage]
+            runtime.stages = [stage for stage in (link.services, executing) if stage]
     return runtime

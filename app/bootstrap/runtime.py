@@ -32,6 +32,10 @@ class ConfigurationError(RuntimeError):
     """The settings ask for something this build cannot run; the message says what."""
 
 
+class VenueUnreachable(RuntimeError):
+    """The configured venue could not be reached or refused the login at startup."""
+
+
 @dataclass
 class Runtime:
     """Everything a process role runs, in the order it must be drained on stop."""

@@ -94,10 +94,12 @@ def build_feed(settings: Settings, *, clock: Clock, window: SessionWindow) -> Ma
         case FeedKind.REPLAY:
             store = ParquetTickStore(settings.tick_dir)
             return ReplayFeed(store, start_ns=window.start_ns, end_ns=window.end_ns, clock=clock)
+        case FeedKind.VENUE:
+            raise ConfigurationError("the venue's feed opens with its connection (venues.py)")
 
 
-def sharded_clock(settings: Settings) -> tuple[Clock, SessionWindow]:
-    """The market clock every process of a sharded topology shares.
+def venue_clock(settings: Settings) -> tuple[Clock, SessionWindow]:
+    """The market clock every process of a sharded topology shares, and a real venue's.
 
     Real time needs nothing shared. A sped-up session runs on wall time since an anchor all
     processes are given (TRADER_SYNTHETIC__ANCHOR_NS: the wall-clock ns at which the market

@@ -24,8 +24,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.bootstrap import ConfigurationError, process_identity
+from app.bootstrap import ConfigurationError, VenueUnreachable, process_identity
 from app.bootstrap.execution import broker_for_lookups, risk_chain
+from app.bootstrap.session import venue_clock
 from app.clocks.live import LiveClock
 from app.engine.execution import ExecutionEngine
 from app.engine.portfolio import Portfolio
@@ -37,7 +38,7 @@ from app.persistence.risk_state import SqlRiskStateStore
 from app.risk.book import RiskBook, RiskLimits
 from app.risk.sizing import FixedFractionalSizer, SizingConfig
 from app.services.reconciler import Reconciler, ReconcileReport
-from app.settings import Settings
+from app.settings import Settings, Venue
 
 NEW_YORK = ZoneInfo("America/New_York")
 LEASE_TTL_MS = 120_000
@@ -67,7 +68,7 @@ def reconcile(
     except LeaseHeld as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(EXIT_LEASE_HELD) from None
-    except (SchemaNotAtHeadError, ConfigurationError) as exc:
+    except (SchemaNotAtHeadError, ConfigurationError, VenueUnreachable) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_NOT_READY) from None
     if json_output:
@@ -128,12 +129,12 @@ async def _run(
     )
     engine.portfolio.load(lots=await ledger.open_lots(), positions=await ledger.positions())
     engine.load(await ledger.open_orders())
-    clock = LiveClock()
-    broker = await broker_for_lookups(settings, clock=clock, ledger=ledger)
+    clock = LiveClock() if settings.venue is Venue.SIM else venue_clock(settings)[0]
     reconciler = Reconciler(store=store, actor=f"{getpass.getuser()}@{socket.gethostname()}")
-    return await reconciler.run(
-        engine=engine, ledger=ledger, broker=broker, clock=clock, apply=apply
-    )
+    async with broker_for_lookups(settings, clock=clock, ledger=ledger) as broker:
+        return await reconciler.run(
+            engine=engine, ledger=ledger, broker=broker, clock=clock, apply=apply
+        )
 
 
 def _stderr_logger(*_args: object) -> structlog.PrintLogger:

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from app.bootstrap import ConfigurationError, Role, Runtime, build
+from app.bootstrap import ConfigurationError, Role, Runtime, VenueUnreachable, build
 from app.cli.summary import RunSummary, summarize
 from app.observability.logging import configure_logging
 from app.settings import FeedKind, LogFormat, Settings
@@ -107,6 +107,9 @@ def run(
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except VenueUnreachable as exc:
+        typer.echo(f"error: cannot reach the venue: {exc}", err=True)
+        raise typer.Exit(3) from exc
     if json_output:
         typer.echo(msgspec.json.encode(summary).decode())
     else:

@@ -54,3 +54,6 @@ BUS_REDELIVERIES = Counter(
 POISON_MESSAGES = Counter(
     "trader_bus_poison_messages_total", "Entries that could not be decoded", ["topic"]
 )
+VENUE_GAPS = Counter(
+    "trader_venue_stream_gaps_total", "Venue stream reconnects that may have lost messages"
+)

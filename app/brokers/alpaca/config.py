@@ -43,6 +43,21 @@ def check_credentials(key_id: str, *trading_urls: str) -> None:
             )
 
 
+def alpaca_hosted(url: str) -> bool:
+    """Whether the URL is one of Alpaca's own hosts (not a test venue or a proxy)."""
+    return (urlsplit(url).hostname or "").lower().endswith(_ALPACA_DOMAIN)
+
+
+def check_account(*, live: bool, trading_url: str) -> None:
+    """The account the settings name must be the one Alpaca's trading host serves: a paper
+    setting never reaches the live venue, a live one never trades on paper by mistake."""
+    host = (urlsplit(trading_url).hostname or "").lower()
+    if not live and host == _LIVE_TRADING_HOST:
+        raise CredentialMismatch(f"the account is set to paper but the URL is live: {trading_url}")
+    if live and alpaca_hosted(trading_url) and "paper-api" in host:
+        raise CredentialMismatch(f"the account is set to live but the URL is paper: {trading_url}")
+
+
 def _stream_url(base_url: str) -> str:
     parts = urlsplit(base_url)
     scheme = "wss" if parts.scheme == "https" else "ws"

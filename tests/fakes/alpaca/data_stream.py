@@ -2,12 +2,12 @@
 
 Connect -> [{"T": "success", "msg": "connected"}]; auth -> authenticated or 402; subscribe and
 unsubscribe -> a subscription ack listing everything now subscribed (each ack is kept on the
-connection). `publish_trade` and `publish_quote` send to every connection subscribed to the
-symbol. Like Alpaca, one connection per account: a second one gets 406 "connection limit
-exceeded". Knobs: `silent` (connections stay up and answer the handshake, no data flows),
-`limit_exceeded_next` (406 for that many new connections), `close_after_ack` (close each
-connection right after its first subscription ack: a venue that drops every connection),
-`close_after_frames` (close after that many data frames), plus FakeWsServer's.
+connection). `publish_trade`, `publish_quote` and `publish_batch` send to every connection
+subscribed to the symbol. Like Alpaca, one connection per account: a second one gets 406
+"connection limit exceeded". Knobs: `silent` (connections stay up and answer the handshake, no
+data flows), `limit_exceeded_next` (406 for that many new connections), `close_after_ack`
+(close each connection right after its first subscription ack: a venue that drops every
+connection), `close_after_frames` (close after that many data frames), plus FakeWsServer's.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 from websockets.exceptions import ConnectionClosed
 
+from app.domain.market import TickBatch
 from app.ports.clock import Clock
 from tests.fakes.alpaca.ws_server import FakeWsServer, WsConnection
 
@@ -85,8 +86,18 @@ class FakeDataStream(FakeWsServer):
         return self._subscribed.get(id(connection), {c: set() for c in _CHANNELS})
 
     async def publish_trade(self, symbol: str, *, price: float, size: int, ts_ns: int) -> int:
+        message = self._trade_message(symbol, price=price, size=size, ts_ns=ts_ns)
+        return await self._publish("trades", symbol, [message])
+
+    async def publish_quote(
+        self, symbol: str, *, bid: float, ask: float, size: int, ts_ns: int
+    ) -> int:
+        message = self._quote_message(symbol, bid=bid, ask=ask, size=size, ts_ns=ts_ns)
+        return await self._publish("quotes", symbol, [message])
+
+    def _trade_message(self, symbol: str, *, price: float, size: int, ts_ns: int) -> dict[str, Any]:
         self._trade_ids += 1
-        message = {
+        return {
             "T": "t",
             "S": symbol,
             "i": self._trade_ids,
@@ -97,12 +108,12 @@ class FakeDataStream(FakeWsServer):
             "t": timestamp(ts_ns),
             "z": "C",
         }
-        return await self._publish("trades", symbol, [message])
 
-    async def publish_quote(
-        self, symbol: str, *, bid: float, ask: float, size: int, ts_ns: int
-    ) -> int:
-        message = {
+    @staticmethod
+    def _quote_message(
+        symbol: str, *, bid: float, ask: float, size: int, ts_ns: int
+    ) -> dict[str, Any]:
+        return {
             "T": "q",
             "S": symbol,
             "bx": "V",
@@ -115,7 +126,32 @@ class FakeDataStream(FakeWsServer):
             "t": timestamp(ts_ns),
             "z": "C",
         }
-        return await self._publish("quotes", symbol, [message])
+
+    async def publish_batch(self, batch: TickBatch) -> int:
+        """A batch of prints and quotes in one frame per connection (as Alpaca bundles them),
+        each connection getting only what it subscribed to."""
+        sent = 0
+        for connection in self.open_connections():
+            wanted = self.subscriptions(connection)
+            messages = [
+                self._trade_message(t.symbol, price=t.price, size=t.size, ts_ns=t.ts_ns)
+                for t in batch.ticks
+                if t.symbol in wanted["trades"]
+            ]
+            messages += [
+                self._quote_message(q.symbol, bid=q.bid, ask=q.ask, size=q.bid_size, ts_ns=q.ts_ns)
+                for q in batch.quotes
+                if q.symbol in wanted["quotes"]
+            ]
+            if not messages or self.silent:
+                continue
+            try:
+                await self._send(connection, messages)
+            except ConnectionClosed:
+                continue
+            connection.data_frames += 1
+            sent += 1
+        return sent
 
     async def publish_raw(self, frame: bytes) -> None:
         """Any bytes to every open connection, for malformed-input tests."""
