@@ -63,6 +63,12 @@ def _new_york() -> ZoneInfo:
     return ZoneInfo("America/New_York")
 
 
+def new_york_text(ts_ns: int) -> str:
+    """A moment as New York wall time, for messages people read."""
+    moment = dt.datetime.fromtimestamp(ts_ns / 1e9, tz=_new_york())
+    return f"{moment:%Y-%m-%d %H:%M:%S} ET"
+
+
 def local_time_ns(day: dt.date, hour: int, minute: int = 0) -> int:
     """New York wall-clock time `hour:minute` on `day`, as ns since the epoch (DST-aware)."""
     local = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=_new_york())

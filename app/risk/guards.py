@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from app.domain.calendar import new_york_text
 from app.risk.intent import OrderIntent, RiskView, Verdict, approve, reject
 
 
@@ -46,9 +47,8 @@ class CooldownRule:
     def check(self, intent: OrderIntent, view: RiskView) -> Verdict:
         state = view.strategy_state(intent.strategy)
         if state.cooldown_until_ns > view.now_ns():
-            return reject(
-                f"cooling down after {state.loss_streak} losses until {state.cooldown_until_ns}"
-            )
+            until = new_york_text(state.cooldown_until_ns)
+            return reject(f"cooling down after a losing streak until {until}")
         return approve(f"loss streak {state.loss_streak}")
 
 

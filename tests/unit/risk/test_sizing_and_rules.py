@@ -89,7 +89,9 @@ def test_gates_refuse_outright() -> None:
     assert stale.check(intent(ts=OPEN_NS - 6 * SECOND), View()).outcome is Outcome.REJECT
     assert stale.check(intent(ts=OPEN_NS - 4 * SECOND), View()).outcome is Outcome.APPROVE
     cooling = View(state=StrategyState("s", loss_streak=0, cooldown_until_ns=OPEN_NS + 1))
-    assert CooldownRule().check(intent(), cooling).outcome is Outcome.REJECT
+    refused = CooldownRule().check(intent(), cooling)
+    assert refused.outcome is Outcome.REJECT
+    assert refused.reason == "cooling down after a losing streak until 2026-11-20 09:30:00 ET"
     daily = DailyLossRule(limit=Decimal("500"))
     assert daily.check(intent(), View(today=Decimal("-500"))).outcome is Outcome.REJECT
     assert daily.check(intent(), View(today=Decimal("-499.99"))).outcome is Outcome.APPROVE
