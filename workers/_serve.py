@@ -12,7 +12,7 @@ import structlog
 from app.bootstrap import ConfigurationError, Role, Runtime, build
 from app.observability.health import HealthServer
 from app.observability.logging import configure_logging
-from app.ports.service import Service
+from app.ports.service import GroupConsumer, Service
 from app.settings import LogFormat, Settings
 
 log = structlog.get_logger()
@@ -27,7 +27,9 @@ async def serve(
     on_tick: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Run every service until SIGINT/SIGTERM, the duration, or the feed ends; then drain the
-    stages in order (inputs first) so nothing taken in is left half-done."""
+    stages in order (inputs first) so nothing taken in is left half-done. Every consumer group
+    is joined before any service starts, so entries published while a consumer is still
+    warming up wait for it."""
     structlog.contextvars.bind_contextvars(role=runtime.role.value)
     if runtime.metrics_port is not None:
         prometheus_client.start_http_server(runtime.metrics_port)
@@ -38,6 +40,11 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     health: HealthServer | None = None
+    for stage in stages:
+        for service in stage:
+            if isinstance(service, GroupConsumer):
+                for topic, group in service.consumer_groups():
+                    await runtime.bus.join(topic, group)
     try:
         async with asyncio.TaskGroup() as tasks:
             running = {

@@ -27,8 +27,9 @@ class _Stream:
 class InProcessBus:
     """Streams keep entries until every group has acknowledged them (or `maxlen` is exceeded).
 
-    A group created late starts at the oldest retained entry, so nothing published before a
-    consumer subscribed is lost. Pub/sub listeners get a bounded queue that drops the oldest.
+    An entry is dropped once every group has acknowledged it, so a group created late starts at
+    the oldest entry still retained: services join their groups (`join`) before any data flows.
+    Pub/sub listeners get a bounded queue that drops the oldest.
     """
 
     def __init__(self, *, maxlen: int = 1_000_000, listener_queue: int = 1_000) -> None:
@@ -56,6 +57,9 @@ class InProcessBus:
         stream.arrived.set()
         stream.arrived = asyncio.Event()
         return str(seq)
+
+    async def join(self, topic: str, group: str) -> None:
+        self._group(self._stream(topic), group)
 
     def _group(self, stream: _Stream, group: str) -> _Group:
         found = stream.groups.get(group)

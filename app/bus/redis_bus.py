@@ -7,6 +7,7 @@ from typing import Any
 
 import structlog
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from app.bus.connection import TRANSIENT_ERRORS, BusClosed, RedisConnectionManager
 from app.bus.redis_bus_config import RedisBusConfig
@@ -73,6 +74,19 @@ class RedisBus:
 
         entry_id = await self._connection.run_with_retry(add)
         return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+    async def join(self, topic: str, group: str) -> None:
+        """XGROUP CREATE at 0 (MKSTREAM), retried through outages; an existing group is kept."""
+        key = self._config.stream_key(topic)
+
+        async def create(client: Redis) -> None:
+            try:
+                await client.xgroup_create(key, group, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+        await self._connection.run_with_retry(create)
 
     async def consume(
         self, topic: str, *, group: str, consumer: str, count: int = 100, block_ms: int = 500

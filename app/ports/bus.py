@@ -22,6 +22,12 @@ class MessageBus(Protocol):
         """Append to a durable stream; returns the entry id."""
         ...
 
+    async def join(self, topic: str, group: str) -> None:
+        """Create the consumer group now, at the start of the stream, if it does not exist:
+        from here on the stream keeps every entry until this group has taken it, however late
+        its consumer starts reading."""
+        ...
+
     def consume(
         self, topic: str, *, group: str, consumer: str, count: int = 100, block_ms: int = 500
     ) -> AsyncIterator[list[Delivery]]:

@@ -22,6 +22,8 @@ from app.services.consumer import consume_stream
 
 log = structlog.get_logger()
 
+TICKS_GROUP = "shard"
+
 
 class ShardWorker:
     def __init__(
@@ -59,6 +61,14 @@ class ShardWorker:
     def _mine(self, lot: Lot) -> bool:
         return self._partitioner.shard_of(lot.symbol) == self._shard_id
 
+    @property
+    def _lots_group(self) -> str:
+        """Every shard reads every lot update (each keeps its own symbols')."""
+        return f"shard.{self._shard_id}"
+
+    def consumer_groups(self) -> list[tuple[str, str]]:
+        return [(ticks_topic(self._shard_id), TICKS_GROUP), (LOTS, self._lots_group)]
+
     async def run(self) -> None:
         structlog.contextvars.bind_contextvars(shard=self._shard_id)
         lots = [lot for lot in await self._ledger.open_lots() if self._mine(lot)]
@@ -72,7 +82,7 @@ class ShardWorker:
                 consume_stream(
                     self._bus,
                     topic=ticks_topic(self._shard_id),
-                    group="shard",
+                    group=TICKS_GROUP,
                     consumer=self._consumer,
                     kind=TickBatch,
                     handle=self._on_batches,
@@ -83,7 +93,7 @@ class ShardWorker:
                 consume_stream(
                     self._bus,
                     topic=LOTS,
-                    group=f"shard.{self._shard_id}",
+                    group=self._lots_group,
                     consumer=self._consumer,
                     kind=LotUpdate,
                     handle=self._on_lots,

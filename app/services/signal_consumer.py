@@ -42,6 +42,7 @@ from app.services.risk_keeper import RiskKeeper
 
 log = structlog.get_logger()
 
+GROUP = "execution"
 _NOT_YET_AT_VENUE = frozenset({OrderStatus.PENDING_NEW, OrderStatus.SUBMITTED, OrderStatus.UNKNOWN})
 _SYNCABLE = frozenset(
     {OrderStatus.ACCEPTED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
@@ -92,6 +93,9 @@ class SignalConsumer:
         self._fill_ceilings = FillCeilings()
         self._reconcile_requested = False
 
+    def consumer_groups(self) -> list[tuple[str, str]]:
+        return [(SIGNALS, GROUP)]
+
     def request_stop(self) -> None:
         self._stopping.set()
 
@@ -118,7 +122,7 @@ class SignalConsumer:
             await consume_stream(
                 self._bus,
                 topic=SIGNALS,
-                group="execution",
+                group=GROUP,
                 consumer=self._consumer,
                 kind=Signal,
                 handle=self._on_signals,

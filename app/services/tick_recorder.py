@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 
+from app.bus.topics import ticks_topic
 from app.domain.market import TickBatch
 from app.observability import metrics
 from app.ports.bus import MessageBus
 from app.ports.tickstore import TickStore
 from app.services.consumer import consume_tick_streams
+
+GROUP = "recorder"
 
 
 class TickRecorder:
@@ -43,13 +46,16 @@ class TickRecorder:
     def request_stop(self) -> None:
         self._stopping.set()
 
+    def consumer_groups(self) -> list[tuple[str, str]]:
+        return [(ticks_topic(shard), GROUP) for shard in range(self._shard_count)]
+
     async def run(self) -> None:
         self._flushed_at = asyncio.get_running_loop().time()
         try:
             await consume_tick_streams(
                 self._bus,
                 shard_count=self._shard_count,
-                group="recorder",
+                group=GROUP,
                 consumer=self._consumer,
                 handle=self._write,
                 stopping=self._stopping,

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
+from app.bus.topics import ticks_topic
 from app.domain.market import TickBatch
 from app.ports.bus import MessageBus
 from app.services.consumer import consume_tick_streams
+
+GROUP = "venue"
 
 
 class MarketDrivenVenue(Protocol):
@@ -29,11 +32,14 @@ class VenueFeeder:
     def request_stop(self) -> None:
         self._stopping.set()
 
+    def consumer_groups(self) -> list[tuple[str, str]]:
+        return [(ticks_topic(shard), GROUP) for shard in range(self._shard_count)]
+
     async def run(self) -> None:
         await consume_tick_streams(
             self._bus,
             shard_count=self._shard_count,
-            group="venue",
+            group=GROUP,
             consumer=self._consumer,
             handle=self._feed,
             stopping=self._stopping,

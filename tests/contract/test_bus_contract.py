@@ -111,3 +111,16 @@ async def test_a_dead_lettered_entry_is_never_delivered_again(bus: MessageBus) -
     await bus.publish("t", b"fine")
     (nxt,) = await _take(bus, "t", group="g", consumer="c", n=1)
     assert nxt.payload == b"fine"
+
+
+async def test_a_joined_group_gets_what_was_published_before_its_consumer_came(
+    bus: MessageBus,
+) -> None:
+    await bus.join("t", "late")
+    await bus.join("t", "late")  # joining again changes nothing
+    for i in range(3):
+        await bus.publish("t", f"m{i}".encode())
+    early = await _take(bus, "t", group="early", consumer="c", n=3)
+    await bus.ack("t", "early", [d.entry_id for d in early])
+    late = await _take(bus, "t", group="late", consumer="c", n=3)
+    assert [d.payload for d in late] == [b"m0", b"m1", b"m2"]
