@@ -20,8 +20,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from app.bus.redis_backoff import FullJitterBackoff
 from app.bus.redis_health import ConnectionHealth
+from app.domain.backoff import FullJitterBackoff
 
 T = TypeVar("T")
 
@@ -91,7 +91,7 @@ class RedisConnectionManager:
     ) -> None:
         self._config = config
         self._backoff = FullJitterBackoff(
-            base_s=config.backoff_base_s, cap_s=config.backoff_cap_s, rng=rng
+            base_s=config.backoff_base_s, cap_s=config.backoff_cap_s, random=rng.random
         )
         self._sleep = sleep
         self._health = ConnectionHealth()

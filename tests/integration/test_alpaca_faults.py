@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from app.brokers.alpaca.backoff import FullJitter
 from app.brokers.alpaca.broker import AlpacaBroker
 from app.brokers.alpaca.stream import StreamGap
 from app.brokers.alpaca.trade_updates import derived_execution_id
 from app.brokers.ratelimit import RateBudget
+from app.domain.backoff import FullJitterBackoff
 from app.domain.execution import ReportKind
 from app.domain.order import OrderStatus
 from app.ports.broker import BrokerUnavailable, OrderRejected, TransientBrokerError
@@ -271,5 +271,5 @@ async def test_a_refusing_trade_stream_is_retried_with_full_jitter_one_socket_at
     assert accepted.client_order_id == "tr-1"
     assert venue.trade_stream.refused == 3
     assert venue.trade_stream.max_concurrent == 1
-    reference = FullJitter(base_s=0.5, cap_s=8.0, rng=random.Random(5))
+    reference = FullJitterBackoff(base_s=0.5, cap_s=8.0, random=random.Random(5).random)
     assert clock.skips[skips_before:] == [reference.delay(n) for n in range(4)]

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.brokers.alpaca.backoff import FullJitter
 from app.brokers.alpaca.stream import StreamGap
+from app.domain.backoff import FullJitterBackoff
 from app.domain.market import Quote, Tick
 from app.ports.feed import MarketDataFeed
 from tests.builders import OPEN_NS
@@ -181,5 +181,5 @@ async def test_a_reconnect_storm_backs_off_with_full_jitter_one_connection_at_a_
     assert len(gaps) == 4
     assert all(g.reason.startswith("closed") for g in gaps)
     assert all(g.from_ns <= g.to_ns for g in gaps)
-    reference = FullJitter(base_s=0.5, cap_s=8.0, rng=random.Random(SEED))
+    reference = FullJitterBackoff(base_s=0.5, cap_s=8.0, random=random.Random(SEED).random)
     assert delays == [reference.delay(attempt) for attempt in range(9)]

@@ -18,12 +18,12 @@ from alpaca.data.enums import Adjustment, DataFeed
 from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame, TimeFrameUnit
 
-from app.brokers.alpaca.backoff import FullJitter
 from app.brokers.alpaca.config import AlpacaConfig
 from app.brokers.alpaca.errors import VenueHttpError, query_error
 from app.brokers.alpaca.rest import AlpacaRest
 from app.brokers.alpaca.timestamps import BadTimestamp, rfc3339_ns
 from app.brokers.ratelimit import Priority, RateLimiter, Sleep
+from app.domain.backoff import FullJitterBackoff
 from app.domain.calendar import session_of
 from app.domain.market import Bar, Session
 from app.ports.broker import TransientBrokerError
@@ -95,7 +95,9 @@ class AlpacaBars:
     ) -> None:
         if not 1 <= page_size <= _PAGE_MAX:
             raise ValueError(f"page_size must be in [1, {_PAGE_MAX}], got {page_size}")
-        backoff = FullJitter(base_s=config.backoff_base_s, cap_s=config.backoff_cap_s, rng=rng)
+        backoff = FullJitterBackoff(
+            base_s=config.backoff_base_s, cap_s=config.backoff_cap_s, random=rng.random
+        )
         self._rest = AlpacaRest(config, limiter=limiter, clock=clock, sleep=sleep, backoff=backoff)
         self._feed = DataFeed(config.feed)
         self._page_size = page_size

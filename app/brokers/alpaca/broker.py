@@ -29,7 +29,6 @@ from alpaca.trading.models import Position as AlpacaPosition
 from alpaca.trading.models import TradeAccount
 from alpaca.trading.requests import GetOrdersRequest, OrderRequest, ReplaceOrderRequest
 
-from app.brokers.alpaca.backoff import FullJitter
 from app.brokers.alpaca.config import AlpacaConfig
 from app.brokers.alpaca.errors import VenueHttpError, order_error, query_error
 from app.brokers.alpaca.mapping import (
@@ -44,6 +43,7 @@ from app.brokers.alpaca.rest import AlpacaRest
 from app.brokers.alpaca.stream import GapHandler, StreamSession
 from app.brokers.alpaca.trade_updates import TradeUpdatesWire
 from app.brokers.ratelimit import Priority, RateLimiter, Sleep
+from app.domain.backoff import FullJitterBackoff
 from app.domain.execution import ExecutionReport
 from app.domain.order import Order, OrderType, TimeInForce
 from app.ports.broker import (
@@ -90,7 +90,9 @@ class AlpacaBroker:
         on_gap: GapHandler | None = None,
     ) -> None:
         self._config = config
-        backoff = FullJitter(base_s=config.backoff_base_s, cap_s=config.backoff_cap_s, rng=rng)
+        backoff = FullJitterBackoff(
+            base_s=config.backoff_base_s, cap_s=config.backoff_cap_s, random=rng.random
+        )
         self._rest = AlpacaRest(config, limiter=limiter, clock=clock, sleep=sleep, backoff=backoff)
         self._broker_ids: dict[str, str] = {}
         self._client_ids: dict[str, str] = {}

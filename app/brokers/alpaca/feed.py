@@ -14,11 +14,11 @@ from collections.abc import AsyncGenerator, Iterable
 
 from websockets.exceptions import ConnectionClosed
 
-from app.brokers.alpaca.backoff import FullJitter
 from app.brokers.alpaca.config import AlpacaConfig
 from app.brokers.alpaca.market_data import DataWire, MarketEvent, Subscriptions, change_messages
 from app.brokers.alpaca.stream import GapHandler, StreamSession
 from app.brokers.ratelimit import Sleep
+from app.domain.backoff import FullJitterBackoff
 from app.domain.market import Quote, Tick, TickBatch
 from app.ports.clock import Clock
 
@@ -53,7 +53,9 @@ class AlpacaFeed:
             deliver=self._enqueue,
             clock=clock,
             sleep=sleep,
-            backoff=FullJitter(base_s=config.backoff_base_s, cap_s=config.backoff_cap_s, rng=rng),
+            backoff=FullJitterBackoff(
+                base_s=config.backoff_base_s, cap_s=config.backoff_cap_s, random=rng.random
+            ),
             silence_timeout_s=config.data_silence_timeout_s,
             handshake_timeout_s=config.handshake_timeout_s,
             close_timeout_s=config.close_timeout_s,

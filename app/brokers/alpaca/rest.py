@@ -24,10 +24,10 @@ from alpaca.trading.client import TradingClient
 from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest, Response
 
-from app.brokers.alpaca.backoff import FullJitter
 from app.brokers.alpaca.config import AlpacaConfig
 from app.brokers.alpaca.errors import from_api_error, never_sent, transport_error
 from app.brokers.ratelimit import Priority, RateLimiter, Sleep
+from app.domain.backoff import FullJitterBackoff
 from app.ports.broker import BrokerUnavailable, TransientBrokerError
 from app.ports.clock import Clock
 
@@ -82,7 +82,7 @@ class AlpacaRest:
         limiter: RateLimiter,
         clock: Clock,
         sleep: Sleep,
-        backoff: FullJitter,
+        backoff: FullJitterBackoff,
     ) -> None:
         self._config = config
         self._limiter = limiter

@@ -27,8 +27,8 @@ import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
-from app.brokers.alpaca.backoff import FullJitter
 from app.brokers.ratelimit import Sleep
+from app.domain.backoff import FullJitterBackoff
 from app.ports.clock import Clock
 
 E = TypeVar("E")
@@ -82,7 +82,7 @@ class StreamSession(Generic[E]):
         deliver: Callable[[list[E]], Awaitable[None]],
         clock: Clock,
         sleep: Sleep,
-        backoff: FullJitter,
+        backoff: FullJitterBackoff,
         silence_timeout_s: float | None,
         handshake_timeout_s: float,
         close_timeout_s: float,

@@ -26,10 +26,10 @@ from typing import Any, Protocol
 import structlog
 from ib_async import IB
 
-from app.brokers.ibkr.backoff import FullJitterBackoff
 from app.brokers.ibkr.config import IbkrConfig
 from app.brokers.ibkr.errors import Notice, is_notice
 from app.brokers.ibkr.gaps import GapReason, StreamGap
+from app.domain.backoff import FullJitterBackoff
 from app.ports.broker import BrokerUnavailable
 from app.ports.clock import Clock
 

@@ -12,20 +12,20 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from app.bus.connection import BusUnavailable, RedisConfig, RedisConnectionManager
-from app.bus.redis_backoff import FullJitterBackoff
 from app.bus.redis_health import ConnectionHealth
+from app.domain.backoff import FullJitterBackoff
 from tests.redis_harness import RecordingSleep, RedisServer, eventually, free_port
 
 
 def test_ceilings_double_from_base_up_to_the_cap() -> None:
-    backoff = FullJitterBackoff(base_s=0.1, cap_s=5.0, rng=random.Random(0))
+    backoff = FullJitterBackoff(base_s=0.1, cap_s=5.0, random=random.Random(0).random)
     ceilings = [backoff.ceiling(n) for n in range(9)]
     assert ceilings == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0])
     assert backoff.ceiling(100_000) == 5.0
 
 
 def test_delays_are_uniform_below_the_ceiling_from_the_injected_random() -> None:
-    backoff = FullJitterBackoff(base_s=0.1, cap_s=5.0, rng=random.Random(42))
+    backoff = FullJitterBackoff(base_s=0.1, cap_s=5.0, random=random.Random(42).random)
     reference = random.Random(42)
     delays = [backoff.delay(n) for n in range(12)]
     assert delays == [reference.uniform(0.0, backoff.ceiling(n)) for n in range(12)]
@@ -34,7 +34,7 @@ def test_delays_are_uniform_below_the_ceiling_from_the_injected_random() -> None
 
 
 def test_full_jitter_spreads_over_the_whole_window() -> None:
-    backoff = FullJitterBackoff(base_s=0.1, cap_s=5.0, rng=random.Random(7))
+    backoff = FullJitterBackoff(base_s=0.1, cap_s=5.0, random=random.Random(7).random)
     samples = [backoff.delay(20) for _ in range(2_000)]
     assert min(samples) < 0.25
     assert max(samples) > 4.75
@@ -50,14 +50,14 @@ def test_full_jitter_spreads_over_the_whole_window() -> None:
 def test_every_delay_is_within_zero_and_the_capped_exponential(
     seed: int, attempt: int, base: float, cap: float
 ) -> None:
-    backoff = FullJitterBackoff(base_s=base, cap_s=cap, rng=random.Random(seed))
+    backoff = FullJitterBackoff(base_s=base, cap_s=cap, random=random.Random(seed).random)
     assert 0.0 <= backoff.delay(attempt) <= min(cap, base * 2.0 ** min(attempt, 62))
 
 
 @pytest.mark.parametrize(("base", "cap"), [(0.0, 5.0), (-1.0, 5.0), (1.0, 0.5)])
 def test_nonsense_backoff_settings_are_refused(base: float, cap: float) -> None:
     with pytest.raises(ValueError, match="backoff"):
-        FullJitterBackoff(base_s=base, cap_s=cap, rng=random.Random(0))
+        FullJitterBackoff(base_s=base, cap_s=cap, random=random.Random(0).random)
 
 
 def test_health_follows_outcomes() -> None:
@@ -103,7 +103,7 @@ async def test_retries_follow_the_schedule_and_health_tracks_an_outage(tmp_path:
 
         with pytest.raises(BusUnavailable):
             await manager.run_with_retry(ping, attempts=5)
-        reference = FullJitterBackoff(base_s=0.1, cap_s=5.0, rng=random.Random(3))
+        reference = FullJitterBackoff(base_s=0.1, cap_s=5.0, random=random.Random(3).random)
         assert sleep.delays == [reference.delay(n) for n in range(4)]
         assert sleep.delays[0] <= 0.5
         health = manager.health

@@ -1,4 +1,5 @@
-"""Reconnect delays: exponential with full jitter, from an injected random source."""
+"""Reconnect delays for every connection (Redis, Alpaca, IB): exponential with full jitter,
+from an injected random source."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ _MAX_EXPONENT = 62
 class FullJitterBackoff:
     """Failure number n (0-based) waits uniform(0, min(cap, base * 2**n)) seconds.
 
-    Full jitter spreads clients that lost the gateway at the same instant over the whole window
-    instead of letting them retry in lockstep; the first retry waits at most `base_s`.
-    `random` returns a float in [0, 1), like random.random.
+    Full jitter (not "equal jitter") spreads clients that lost a server at the same instant over
+    the whole window instead of letting them retry in lockstep, so a one-connection-per-account
+    stream is not stormed; the first retry waits at most `base_s`. `random` returns a float in
+    [0, 1), like random.Random().random.
     """
 
     def __init__(self, *, base_s: float, cap_s: float, random: Callable[[], float]) -> None:

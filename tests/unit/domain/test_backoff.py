@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from app.brokers.ibkr.backoff import FullJitterBackoff
+from app.domain.backoff import FullJitterBackoff
 
 
 def test_ceiling_doubles_from_base_up_to_the_cap() -> None:
@@ -26,3 +28,12 @@ def test_nonsense_windows_are_refused(base: float, cap: float) -> None:
 def test_negative_attempts_are_refused() -> None:
     with pytest.raises(ValueError, match="attempt"):
         FullJitterBackoff(base_s=1.0, cap_s=2.0, random=lambda: 0.0).ceiling(-1)
+
+
+def test_a_seeded_source_gives_uniform_delays_under_the_ceiling() -> None:
+    backoff = FullJitterBackoff(base_s=0.5, cap_s=4.0, random=random.Random(3).random)
+    reference = random.Random(3)
+    for attempt in range(50):
+        delay = backoff.delay(attempt)
+        assert delay == reference.uniform(0.0, backoff.ceiling(attempt))
+        assert 0.0 <= delay <= backoff.ceiling(attempt)
