@@ -81,21 +81,14 @@ def risk_chain(risk: RiskSettings) -> RiskChain:
     return RiskChain([*gates, *caps])
 
 
-async def build_executor(
-    settings: Settings,
-    *,
-    ledger: Ledger,
-    broker: Broker,
-    bus: MessageBus,
-    clock: Clock,
-    policies: Mapping[str, StrategyPolicy],
-    lockstep: bool = False,
-) -> tuple[SignalConsumer, list[Callable[[], Awaitable[None]]]]:
-    """The signal consumer with its engine, risk state, lease and breaker. In lockstep its
-    periodic duties are run by the lockstep driver, at each data step."""
+def execution_engine(
+    settings: Settings, policies: Mapping[str, StrategyPolicy] | None = None
+) -> ExecutionEngine:
+    """The engine the executor decides with: sizing, the risk chain and book, the arbiter
+    (`policies` per strategy; none: every strategy at its defaults)."""
     risk = settings.risk
     arbitration = settings.arbitration
-    engine = ExecutionEngine(
+    return ExecutionEngine(
         portfolio=Portfolio(starting_cash=risk.starting_cash),
         sizer=FixedFractionalSizer(
             SizingConfig(
@@ -120,9 +113,24 @@ async def build_executor(
                 correlation_threshold=arbitration.correlation_threshold,
                 correlation_min_points=arbitration.correlation_min_points,
             ),
-            policies,
+            policies or {},
         ),
     )
+
+
+async def build_executor(
+    settings: Settings,
+    *,
+    ledger: Ledger,
+    broker: Broker,
+    bus: MessageBus,
+    clock: Clock,
+    policies: Mapping[str, StrategyPolicy],
+    lockstep: bool = False,
+) -> tuple[SignalConsumer, list[Callable[[], Awaitable[None]]]]:
+    """The signal consumer with its engine, risk state, lease and breaker. In lockstep its
+    periodic duties are run by the lockstep driver, at each data step."""
+    engine = execution_engine(settings, policies)
     lease = SqlLease(settings.ledger_url)
     store = SqlRiskStateStore(settings.ledger_url)
     await lease.start()
@@ -134,8 +142,8 @@ async def build_executor(
         broker=broker,
         breaker=FailureBreaker(
             BreakerConfig(
-                threshold=risk.broker_breaker_failures,
-                cooldown_ns=risk.broker_breaker_cooldown_s * 1_000_000_000,
+                threshold=settings.risk.broker_breaker_failures,
+                cooldown_ns=settings.risk.broker_breaker_cooldown_s * 1_000_000_000,
             ),
             BreakerState(name=f"broker.{settings.venue.value}"),
         ),

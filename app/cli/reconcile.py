@@ -25,18 +25,14 @@ from rich.console import Console
 from rich.table import Table
 
 from app.bootstrap import ConfigurationError, VenueUnreachable, process_identity
-from app.bootstrap.execution import broker_for_lookups, risk_chain
+from app.bootstrap.execution import broker_for_lookups, execution_engine
 from app.bootstrap.session import venue_clock
 from app.clocks.live import LiveClock
-from app.engine.execution import ExecutionEngine
-from app.engine.portfolio import Portfolio
 from app.engine.reconcile import Action, Difference
 from app.persistence.errors import SchemaNotAtHeadError
 from app.persistence.lease import SqlLease
 from app.persistence.ledger import SqlLedger
 from app.persistence.risk_state import SqlRiskStateStore
-from app.risk.book import RiskBook, RiskLimits
-from app.risk.sizing import FixedFractionalSizer, SizingConfig
 from app.services.reconciler import Reconciler, ReconcileReport
 from app.settings import Settings, Venue
 
@@ -114,19 +110,7 @@ async def _run(
     settings: Settings, *, ledger: SqlLedger, store: SqlRiskStateStore, apply: bool
 ) -> ReconcileReport:
     """The ledger's book loaded as the executor loads it at startup, then reconciled."""
-    risk = settings.risk
-    engine = ExecutionEngine(
-        portfolio=Portfolio(starting_cash=risk.starting_cash),
-        sizer=FixedFractionalSizer(
-            SizingConfig(
-                risk_per_trade_pct=risk.risk_per_trade_pct,
-                max_position_value=risk.max_position_value,
-            )
-        ),
-        risk=risk_chain(risk),
-        risk_book=RiskBook(RiskLimits()),
-        order_ttl_ns=settings.order_ttl_s * 1_000_000_000,
-    )
+    engine = execution_engine(settings)
     engine.portfolio.load(lots=await ledger.open_lots(), positions=await ledger.positions())
     engine.load(await ledger.open_orders())
     clock = LiveClock() if settings.venue is Venue.SIM else venue_clock(settings)[0]
