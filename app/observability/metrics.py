@@ -52,7 +52,9 @@ BUS_REDELIVERIES = Counter(
     "trader_bus_redeliveries_total", "Stream entries delivered more than once", ["topic"]
 )
 POISON_MESSAGES = Counter(
-    "trader_bus_poison_messages_total", "Entries that could not be decoded", ["topic"]
+    "trader_bus_poison_messages_total",
+    "Entries dead-lettered: undecodable, or their handler kept failing",
+    ["topic"],
 )
 VENUE_GAPS = Counter(
     "trader_venue_stream_gaps_total", "Venue stream reconnects that may have lost messages"

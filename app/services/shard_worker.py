@@ -87,6 +87,7 @@ class ShardWorker:
                     kind=TickBatch,
                     handle=self._on_batches,
                     stopping=self._stopping,
+                    poison=None,  # the engine cannot take a tick twice: restart rebuilds it
                 )
             )
             tasks.create_task(
