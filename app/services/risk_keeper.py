@@ -17,7 +17,7 @@ from app.bus.topics import UI_EVENTS
 from app.domain.calendar import previous_trading_day, trading_day
 from app.engine.execution import ExecutionEngine
 from app.engine.portfolio import FillEffect
-from app.ports.broker import Broker
+from app.ports.broker import Broker, BrokerError
 from app.ports.bus import MessageBus
 from app.ports.clock import Clock
 from app.ports.risk_state import Halt, RiskStateStore
@@ -111,7 +111,15 @@ class RiskKeeper:
                 log.warning("broker_breaker_changed", state=self.breaker.state.state)
 
     async def _refresh_account(self) -> None:
-        account = await self._broker.account()
+        """A venue that cannot be read right now (its connection dropped and is being
+        re-established, an error answer) leaves the last reading in place until the next poll;
+        before any reading, entries are refused for want of buying power. It never stops the
+        executor: a reconnect storm is ridden out, not fatal (S16)."""
+        try:
+            account = await self._broker.account()
+        except BrokerError as exc:
+            log.warning("account_refresh_failed", error=repr(exc))
+            return
         self._engine.view.set_account(account, now_ns=self._clock.now_ns())
 
     async def run(self) -> None:

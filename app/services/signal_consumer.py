@@ -53,6 +53,8 @@ _SYNCABLE = frozenset(
 # outlives a 4 s stall of the event loop; a standby asks for it twice a second.
 LEASE_TTL_MS = 6_000
 STANDBY_POLL_S = 0.5
+RECOVERY_RETRY_BASE_S = 0.5
+RECOVERY_RETRY_CAP_S = 5.0
 
 
 class SignalConsumer:
@@ -116,11 +118,13 @@ class SignalConsumer:
 
     async def _serve(self) -> None:
         await self._keeper.load()
-        await self._recover()
-        self.ready.set()
         async with asyncio.TaskGroup() as tasks:
-            reports = tasks.create_task(self._reports_loop())
             lease = tasks.create_task(self._keep_lease())
+            if not await self._recover_when_venue_answers():
+                lease.cancel()
+                return
+            self.ready.set()
+            reports = tasks.create_task(self._reports_loop())
             chores = [reports, lease]
             if self._resolve_every_s is not None:
                 chores.append(tasks.create_task(self._resolve_loop(self._resolve_every_s)))
@@ -175,6 +179,24 @@ class SignalConsumer:
             raise LeaseLost(f"lease {token} is no longer current; refusing to trade")
 
     # startup -------------------------------------------------------------------------------
+    async def _recover_when_venue_answers(self) -> bool:
+        """Trading waits for one whole recovery against the venue. A venue that cannot be read
+        yet (still connecting, or its connection dropped half-way) is asked again with backoff,
+        the lease kept meanwhile; False when a stop is requested first."""
+        delay = RECOVERY_RETRY_BASE_S
+        while True:
+            try:
+                await self._recover()
+                return True
+            except BrokerError as exc:
+                log.warning("recovery_deferred", error=repr(exc), retry_in_s=delay)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), delay)
+            except TimeoutError:
+                delay = min(RECOVERY_RETRY_CAP_S, delay * 2)
+                continue
+            return False
+
     async def _recover(self) -> None:
         """Reload the book, then make every open order agree with the venue before trading."""
         open_orders = await self._ledger.open_orders()

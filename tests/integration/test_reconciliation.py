@@ -38,7 +38,7 @@ from app.persistence.ledger import SqlLedger
 from app.persistence.migrate import upgrade
 from app.persistence.risk_state import SqlRiskStateStore
 from app.persistence.tables import fills
-from app.ports.broker import BrokerOrder, BrokerPosition
+from app.ports.broker import BrokerOrder, BrokerPosition, BrokerUnavailable
 from app.ports.ledger import LedgerCounts
 from app.ports.risk_state import GLOBAL, BreakerState, Halt, HaltKind
 from app.risk.book import RiskBook, RiskLimits
@@ -73,6 +73,20 @@ class GatedBroker(SimBroker):
     async def orders(self, *, since_ns: int) -> list[BrokerOrder]:
         self.asked.set()
         await self.gate.wait()
+        return await super().orders(since_ns=since_ns)
+
+
+class DownAtFirstBroker(SimBroker):
+    """A venue that cannot be reached for its first two lookups (still connecting)."""
+
+    def __init__(self, venue: SimVenue, clock: SimClock) -> None:
+        super().__init__(venue, clock)
+        self.refused = 0
+
+    async def orders(self, *, since_ns: int) -> list[BrokerOrder]:
+        if self.refused < 2:
+            self.refused += 1
+            raise BrokerUnavailable("not connected to the venue yet")
         return await super().orders(since_ns=since_ns)
 
 
@@ -285,6 +299,26 @@ async def test_trading_is_blocked_until_the_venue_is_reconciled(url: str) -> Non
     rig.broker.gate.set()
     async with asyncio.timeout(10):
         await rig.consumer.ready.wait()
+
+    async def decided() -> bool:
+        return (await rig.ledger.counts()).orders == 1
+
+    await _until(decided)
+    await rig.stop()
+
+
+async def test_a_venue_not_reachable_at_startup_delays_trading_without_stopping_it(
+    url: str,
+) -> None:
+    venue = _venue()
+    venue.on_tick(Tick(SYMBOL, OPEN_NS, 10.00, 10_000, 0))
+    rig = await _start(url, venue, broker_type=DownAtFirstBroker, wait_ready=False)
+    assert isinstance(rig.broker, DownAtFirstBroker)
+    await rig.bus.publish(SIGNALS, encode(entry_signal()))
+    async with asyncio.timeout(10):
+        await rig.consumer.ready.wait()
+    assert rig.broker.refused == 2
+    assert not rig.task.done()
 
     async def decided() -> bool:
         return (await rig.ledger.counts()).orders == 1

@@ -6,6 +6,9 @@ order event is kept in `events` (the venue's history) and handed to `listeners` 
 trade_updates `data` object Alpaca sends. `fill_before_ack` emits an order's first fills before
 its `new` event; `omit_execution_id` leaves the id out of fill events (older API versions);
 `duplicate_status` is the status a reused client_order_id gets (422, or 409 as some answer).
+`hold_fills` keeps every order resting, marketable or not, until it is cleared and a new price
+comes (`set_price`): orders a test wants still working at some moment.
+`refused_duplicates` lists every client_order_id sent again after the venue had it.
 Requests the real venue refuses raise VenueRefusal with Alpaca's status, code and message.
 """
 
@@ -158,6 +161,8 @@ class FakeLedger:
         self.omit_execution_id = False
         self.max_fill_qty: Decimal | None = None
         self.duplicate_status = 422
+        self.hold_fills = False
+        self.refused_duplicates: list[str] = []
         self._ids = itertools.count(1)
 
     def new_id(self) -> str:
@@ -168,6 +173,7 @@ class FakeLedger:
     def submit(self, body: Json) -> FakeOrder:
         client_order_id = str(body.get("client_order_id") or self.new_id())
         if client_order_id in self.by_client_id:
+            self.refused_duplicates.append(client_order_id)
             raise VenueRefusal(self.duplicate_status, 40010001, "client_order_id must be unique")
         order = self._parse(body, client_order_id)
         self._check_buying_power(order)
@@ -194,6 +200,7 @@ class FakeLedger:
             raise VenueRefusal(422, 42210000, f'order is already in "{old.status}" state')
         client_order_id = str(body.get("client_order_id") or self.new_id())
         if client_order_id in self.by_client_id:
+            self.refused_duplicates.append(client_order_id)
             raise VenueRefusal(422, 40010001, "client_order_id must be unique")
         total = Decimal(str(body["qty"])) if body.get("qty") is not None else old.qty
         if total <= old.filled_qty:
@@ -353,7 +360,7 @@ class FakeLedger:
 
     def _fill_marketable(self, order: FakeOrder) -> None:
         price = self.prices.get(order.symbol)
-        if price is None or not order.is_open:
+        if price is None or not order.is_open or self.hold_fills:
             return
         if order.order_type == "limit" and not _reaches(order.side, price, order.limit_price):
             return

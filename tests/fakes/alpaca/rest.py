@@ -8,8 +8,10 @@ Fault knobs act on the next requests a `Fault` matches (by method and path prefi
 `status` answers that status (after applying the request when `after_apply`, so the venue has
 the order but the client does not know), `reset` drops the connection with a TCP reset instead
 of answering, `rate_limit` answers 429 with X-RateLimit-Reset (and Retry-After when given)
-without applying anything, `delay` waits before answering. Every request is recorded, with the
-clock time it arrived, in `requests`.
+without applying anything, `delay` waits before answering (with `after_apply=False` it holds
+the request, then answers `status` without applying it: the venue never took it).
+`clear_faults()` drops every fault not yet used (a venue that recovers). Every request is
+recorded, with the clock time it arrived, in `requests`.
 """
 
 from __future__ import annotations
@@ -102,6 +104,9 @@ class FakeAlpacaRest(FakeTcpServer):
 
     def inject(self, fault: Fault, *, times: int = 1) -> None:
         self._faults.extend([fault] * times)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
 
     def count(self, method: str, path: str) -> int:
         return sum(1 for r in self.requests if r.method == method and r.path.startswith(path))

@@ -4,7 +4,10 @@ Frames are binary JSON, as the paper venue sends them. Knobs: `silent` keeps con
 and answered but sends no events (a silent socket); `replay_on_listen` sends every past fill
 event again to a connection that starts listening (a venue replaying after a reconnect);
 `replay_fills()` does it now on every open connection; `close_after_events` closes a
-connection after it got that many events.
+connection after it got that many events; `limit_exceeded_next` refuses that many
+authentications with "connection limit exceeded". Each listening answer is kept in the
+connection's `subscription_acks`. `pause()` holds every event (none is lost) until `resume()`:
+a venue whose stream lags behind its REST answers.
 """
 
 from __future__ import annotations
@@ -38,8 +41,17 @@ class FakeTradeStream(FakeWsServer):
         self.silent = False
         self.replay_on_listen = False
         self.close_after_events: int | None = None
+        self.limit_exceeded_next = 0
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self._listeners: list[_Listener] = []
         ledger.listeners.append(self._broadcast)
+
+    def pause(self) -> None:
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
 
     def replay_fills(self) -> None:
         for listener in self._listeners:
@@ -54,9 +66,12 @@ class FakeTradeStream(FakeWsServer):
             data.get("secret_key"),
         ) == (self.key_id, self.secret_key)
         status = "authorized" if authorized else "unauthorized"
-        await _send(
-            ws, {"stream": "authorization", "data": {"action": "authenticate", "status": status}}
-        )
+        answer: Json = {"action": "authenticate", "status": status}
+        if authorized and self.limit_exceeded_next > 0:
+            self.limit_exceeded_next -= 1
+            authorized = False
+            answer = {**answer, "status": "unauthorized", "message": "connection limit exceeded"}
+        await _send(ws, {"stream": "authorization", "data": answer})
         if not authorized:
             await ws.close()
             return
@@ -64,6 +79,7 @@ class FakeTradeStream(FakeWsServer):
         wanted = (listen.get("data") or {}).get("streams") or []
         streams = [s for s in wanted if s == STREAM]
         await _send(ws, {"stream": "listening", "data": {"streams": streams}})
+        connection.subscription_acks.append({"streams": streams})
         listener = _Listener(connection)
         if self.replay_on_listen:
             self._queue_fills(listener)
@@ -90,6 +106,7 @@ class FakeTradeStream(FakeWsServer):
         connection = listener.connection
         while True:
             frame = await listener.outbox.get()
+            await self._flowing.wait()
             if self.silent:
                 continue
             await connection.ws.send(frame)

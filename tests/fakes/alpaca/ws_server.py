@@ -3,12 +3,14 @@
 `max_concurrent` is the most connections open at once (a closed connection whose handler has
 not returned yet does not count), so a test can check the client never held two. Knobs:
 `refuse_next` answers that many upgrade requests with HTTP 503 (the client never gets a
-socket); `drop_all()` closes every open connection (a stream drop); `stop()` then `start(port=)`
-is a venue that refuses TCP connections in between.
+socket); `drop_all()` closes every open connection (a stream drop); `close_after_s` closes each
+new connection that many (real) seconds after it opened (a venue dropping every connection);
+`stop()` then `start(port=)` is a venue that refuses TCP connections in between.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -39,6 +41,7 @@ class FakeWsServer:
         self.max_concurrent = 0
         self.refuse_next = 0
         self.refused = 0
+        self.close_after_s: float | None = None
         self.crashes: list[Exception] = []
         self.port = 0
         self._server: Server | None = None
@@ -80,9 +83,21 @@ class FakeWsServer:
         connection = WsConnection(ws=ws, opened_ns=self.clock.now_ns(), path=path)
         self.connections.append(connection)
         self.max_concurrent = max(self.max_concurrent, len(self.open_connections()))
+        closer = None
+        if self.close_after_s is not None:
+            closer = asyncio.create_task(self._close_later(ws, self.close_after_s))
         try:
             await self.session(connection)
         except ConnectionClosed:
             pass
         except Exception as exc:  # a bug in the fake: kept for the test to fail on
             self.crashes.append(exc)
+        finally:
+            if closer is not None:
+                closer.cancel()
+                await asyncio.gather(closer, return_exceptions=True)
+
+    @staticmethod
+    async def _close_later(ws: ServerConnection, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        await ws.close(code=1011, reason="closed by the fake")
