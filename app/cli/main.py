@@ -6,6 +6,7 @@ import typer
 
 from app.cli import ledger, risk
 from app.cli.backtest import backtest
+from app.cli.bars import bars
 from app.cli.indicators import indicators
 from app.cli.reconcile import reconcile
 from app.cli.run import run
@@ -27,6 +28,7 @@ app.command("risk")(risk.risk)
 app.command()(indicators)
 app.add_typer(strategies, name="strategies")
 app.command()(backtest)
+app.command()(bars)
 app.command()(reconcile)
 
 if __name__ == "__main__":
