@@ -42,12 +42,17 @@ class StreamRouter:
         self._partitioner = partitioner
         self._wall = wall
         self._stopping = asyncio.Event()
+        self._closing: asyncio.Task[None] | None = None
         self.ticks_in = 0
         self.ticks_out = 0
         self._reported: dict[str, int] = {}
 
     def request_stop(self) -> None:
+        """Take no new input: the feed is closed at once, so a feed waiting for data that may
+        not come (a quiet venue stream) ends now instead of at its next batch."""
         self._stopping.set()
+        if self._closing is None:
+            self._closing = asyncio.get_running_loop().create_task(self._feed.close())
 
     async def run(self) -> None:
         stream = self._feed.stream()
@@ -57,6 +62,8 @@ class StreamRouter:
                 if self._stopping.is_set():
                     break
         finally:
+            if self._closing is not None:
+                await self._closing
             await self._feed.close()
         log.info("feed_ended", ticks_in=self.ticks_in, ticks_out=self.ticks_out)
 
