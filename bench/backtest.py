@@ -42,7 +42,6 @@ from typing import Any
 import numpy as np
 
 from app.backtest.bars import BarRow, BarTable
-from app.backtest.prints import CLOSE_LEAD_NS
 from app.backtest.runner import replay_bars
 from app.backtest.session import BacktestSession
 from app.backtest.strategies import select_strategies
@@ -55,6 +54,7 @@ from app.domain.position import Lot
 from app.domain.signal import Side, Signal, SignalKind
 from app.exits.config import ExitConfig, Target
 from app.indicators import SMA, IndicatorSet, Ref
+from app.marketdata.prints import CLOSE_LEAD_NS
 from app.settings import ArbitrationSettings, RiskSettings, Settings, SimSettings
 
 SYMBOLS, BARS_PER_DAY, DAYS, SEED = 100, 390, 20, 20260302

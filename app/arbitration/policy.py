@@ -1,9 +1,11 @@
-"""What the arbiter knows about each strategy: enabled, priority, the detection tags it trades."""
+"""What the executor knows about each strategy: enabled, priority, the detection tags it
+trades (the arbiter's business), and whether its entries go out as brackets."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.domain.bracket import BracketSpec
 from app.domain.detection import DetectionKind
 
 
@@ -12,6 +14,7 @@ class StrategyPolicy:
     enabled: bool = True
     priority: int | None = None  # None: the priority the signal carries
     accepts: frozenset[DetectionKind] = frozenset()  # empty: any symbol
+    bracket: BracketSpec | None = None  # exit legs the venue holds for its entries
 
     def refusal(self, detection: str) -> str | None:
         """Why an entry of this strategy on a symbol tagged `detection` is refused, if it is."""

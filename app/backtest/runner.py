@@ -1,6 +1,6 @@
 """Backtest runs: a replay of bars or of stored ticks through one BacktestSession.
 
-Bars. Each bar start is one step: the step's bars are played as prints (app.backtest.prints),
+Bars. Each bar start is one step: the step's bars are played as prints (app.marketdata.prints),
 then time moves to the bars' end, which closes them in the shard; what they signal is decided
 at that instant and goes to the venue, where it meets the next bar's open print. So an order a
 bar triggers fills at the next bar's open (plus slippage), or later in that bar when a limit

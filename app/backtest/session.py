@@ -12,7 +12,8 @@ shard worker do around them over the bus and the ledger happens here in plain ca
   the venue, marked SUBMITTED (or REJECTED when the venue refuses it) and its reports applied;
 * the account is read from the venue before each round of decisions (buying power), risk state
   follows every booked trade, a new trading day starts new daily counters, entries still
-  unfilled past their TTL are cancelled once, and DAY orders expire at the end of each day.
+  unfilled past their TTL and bracket legs in an exit's way are cancelled once, and DAY
+  orders expire at the end of each day.
 
 The venue sees every print of a symbol it has orders in, and the last print of a batch for a
 symbol it only holds (its mark). Other prints could only move marks nobody reads before they
@@ -32,11 +33,11 @@ from dataclasses import dataclass, field, replace
 
 from app.backtest.bars import BarRow
 from app.backtest.metrics import EquityPoint
-from app.backtest.prints import BarPrints
 from app.backtest.setup import CoreSetup
 from app.backtest.trades import TradeBook
 from app.brokers.sim.venue import SimVenue
 from app.clocks.sim import SimClock
+from app.domain.bracket import legs_of
 from app.domain.calendar import trading_day
 from app.domain.decision import Decision
 from app.domain.execution import Fill
@@ -51,6 +52,7 @@ from app.engine.execution import ExecutionEngine, ReportOutcome
 from app.engine.shard import ShardEngine
 from app.exits.config import ExitConfig
 from app.exits.engine import EXIT_PRIORITY, ExitEngine
+from app.marketdata.prints import BarPrints
 from app.ports.broker import OrderRejected
 from app.strategies.base import Strategy
 
@@ -59,8 +61,9 @@ FLATTEN = "flatten"
 
 @dataclass
 class Journal:
-    """Every decision, order and fill of a run, in order (kept only when asked for: a parity
-    check compares them with a paper session's ledger)."""
+    """Every decision, order (bracket legs included, as the ledger writes them) and fill of a
+    run, in order (kept only when asked for: a parity check compares them with a paper
+    session's ledger)."""
 
     decided: list[tuple[Signal, Decision]] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)
@@ -151,7 +154,7 @@ class BacktestSession:
         the account read at its start."""
         self.clock.advance_to(start_ns)
         self._new_day(start_ns)
-        self._cancel_stale_entries(start_ns)
+        self._send_cancels(start_ns)
         self.execution.view.set_account(self.venue.account(), now_ns=start_ns)
         self.clock.advance_to(end_ns)
         self.venue.on_batch(TickBatch(ticks=list(ticks)))
@@ -171,7 +174,7 @@ class BacktestSession:
             symbol = tick.symbol
             if symbol in watched and (symbol in working or last.get(symbol) == i):
                 clock.advance_to(tick.ts_ns)
-                self._cancel_stale_entries(tick.ts_ns)
+                self._send_cancels(tick.ts_ns)
                 venue.on_tick(tick)
                 self._apply_reports()
 
@@ -230,7 +233,7 @@ class BacktestSession:
         self._new_day(now_ns)
         self.venue.advance(now_ns)
         self._apply_reports()
-        self._cancel_stale_entries(now_ns)
+        self._send_cancels(now_ns)
         self._decide_due(now_ns)
         self.shard.drain_exit_states()
 
@@ -277,6 +280,7 @@ class BacktestSession:
                 self.journal.decided.append((signal, decision))
                 if order is not None:
                     self.journal.orders.append(order)
+                    self.journal.orders.extend(legs_of(order) if order.has_bracket else ())
             if order is None:
                 self.rejected += not decision.approved
                 continue
@@ -333,22 +337,20 @@ class BacktestSession:
                 self._prune(effect.order.client_order_id)
                 self._forget_if_done(effect.order.symbol)
 
-    def _cancel_stale_entries(self, now_ns: int) -> None:
-        stale = [
+    def _send_cancels(self, now_ns: int) -> None:
+        """What the executor wants cancelled (stale entries, bracket legs), each sent once."""
+        due = [
             o
-            for o in self.execution.orders.values()
-            if o.is_entry
-            and o.status in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
-            and (o.expires_ns or now_ns) < now_ns
-            and o.client_order_id not in self._cancel_sent
+            for o in self.execution.cancels_due(now_ns)
+            if o.client_order_id not in self._cancel_sent
         ]
-        for order in stale:
+        for order in due:
             self._cancel_sent.add(order.client_order_id)
             try:
                 self.venue.cancel(order.client_order_id, now_ns=now_ns)
             except OrderRejected:
                 continue
-        if stale:
+        if due:
             self._apply_reports()
 
     def _prune(self, entry_order_id: str) -> None:

@@ -38,7 +38,10 @@ class ExecutionSetup:
     def engine(self, strategies: Sequence[Strategy]) -> ExecutionEngine:
         """A fresh executor with an empty book, arbitrating between these strategies."""
         policies = {
-            s.name: StrategyPolicy(priority=s.priority, accepts=s.accepts) for s in strategies
+            s.name: StrategyPolicy(
+                priority=s.priority, accepts=s.accepts, bracket=s.exit.bracket_spec()
+            )
+            for s in strategies
         }
         return ExecutionEngine(
             portfolio=Portfolio(starting_cash=self.starting_cash),

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 
 from app.arbitration import Arbiter, ArbiterConfig, StrategyPolicy
-from app.bootstrap.runtime import process_identity
+from app.bootstrap.runtime import ConfigurationError, process_identity
 from app.bootstrap.venues import connect_venue
 from app.bus.inprocess import InProcessBus
 from app.engine.execution import ExecutionEngine
@@ -41,7 +41,7 @@ from app.risk.sizing import FixedFractionalSizer, SizingConfig
 from app.services.reconciler import Reconciler
 from app.services.risk_keeper import RiskKeeper
 from app.services.signal_consumer import SignalConsumer
-from app.settings import RiskSettings, Settings
+from app.settings import RiskSettings, Settings, Venue
 
 
 @asynccontextmanager
@@ -118,6 +118,21 @@ def execution_engine(
     )
 
 
+def _refuse_unsupported_brackets(
+    settings: Settings, policies: Mapping[str, StrategyPolicy]
+) -> None:
+    """Interactive Brokers gets no bracket legs from here: a strategy asking for them would
+    have every entry refused, so the executor does not start."""
+    if settings.venue is not Venue.IBKR:
+        return
+    asking = sorted(name for name, policy in policies.items() if policy.bracket is not None)
+    if asking:
+        raise ConfigurationError(
+            f"strategies {', '.join(asking)} ask for bracket legs (exit.bracket), which are "
+            "not sent to Interactive Brokers; set exit.bracket to false for them"
+        )
+
+
 async def build_executor(
     settings: Settings,
     *,
@@ -130,6 +145,7 @@ async def build_executor(
 ) -> tuple[SignalConsumer, list[Callable[[], Awaitable[None]]]]:
     """The signal consumer with its engine, risk state, lease and breaker. In lockstep its
     periodic duties are run by the lockstep driver, at each data step."""
+    _refuse_unsupported_brackets(settings, policies)
     engine = execution_engine(settings, policies)
     lease = SqlLease(settings.ledger_url)
     store = SqlRiskStateStore(settings.ledger_url)

@@ -16,7 +16,7 @@ from app.bootstrap.strategies import (
     open_strategy_store,
     shard_watcher,
 )
-from app.bootstrap.venues import connect_feed, connect_venue
+from app.bootstrap.venues import connect_feed, connect_venue, venue_bars
 from app.brokers.sim.broker import SimBroker
 from app.bus.connection import RedisConfig, RedisConnectionManager
 from app.bus.inprocess import InProcessBus
@@ -35,6 +35,7 @@ from app.marketdata.lockstep import LockstepFeed
 from app.marketdata.validation import TickValidator, ValidationConfig
 from app.persistence.ledger import SqlLedger
 from app.persistence.migrate import upgrade
+from app.ports.bars import BarSource
 from app.ports.bus import MessageBus
 from app.ports.clock import Clock
 from app.ports.feed import MarketDataFeed
@@ -96,6 +97,7 @@ def _shard_worker(
     clock: Clock,
     warm_from_ns: int,
     configs: Sequence[StrategyConfig],
+    bars: BarSource | None,
 ) -> ShardWorker:
     strategies = build_all(configs)
     intervals = sorted({1, settings.strategy_interval_s, *(s.interval_s for s in strategies)})
@@ -114,6 +116,8 @@ def _shard_worker(
         clock=clock,
         warm_from_ns=warm_from_ns,
         wall=LiveClock(),
+        bars=bars,
+        symbols=settings.symbols,
     )
 
 
@@ -150,6 +154,7 @@ async def _monolith(settings: Settings) -> Runtime:
             clock=clock,
             warm_from_ns=window.open_ns,
             configs=configs,
+            bars=link.bars,
         )
         for shard in range(settings.shard_count)
     ]
@@ -293,6 +298,7 @@ async def _sharded(settings: Settings, role: Role) -> Runtime:
             store = await open_strategy_store(settings.ledger_url, clock)
             configs, version = await store.all(), await store.version()
             runtime.closers = [history.close, store.close]
+            bars = venue_bars(settings, runtime.closers)
             worker = _shard_worker(
                 settings,
                 settings.shard_id,
@@ -303,6 +309,7 @@ async def _sharded(settings: Settings, role: Role) -> Runtime:
                 clock=clock,
                 warm_from_ns=window.open_ns,
                 configs=configs,
+                bars=bars,
             )
             watcher = shard_watcher(
                 store, worker.engine, configs, version=version, poll_s=settings.strategy_poll_s

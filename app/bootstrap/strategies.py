@@ -54,6 +54,7 @@ def policies(
             enabled=c.enabled,
             priority=by_name[c.name].priority,
             accepts=by_name[c.name].accepts,
+            bracket=by_name[c.name].exit.bracket_spec(),
         )
         for c in configs
         if c.name in by_name

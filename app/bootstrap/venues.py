@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 
 from app.bootstrap.runtime import ConfigurationError, VenueUnreachable, process_identity
+from app.brokers.alpaca.bars import AlpacaBars
 from app.brokers.alpaca.broker import AlpacaBroker
 from app.brokers.alpaca.config import (
     AlpacaConfig,
@@ -35,6 +36,7 @@ from app.brokers.sim.venue import SimVenue, VenueConfig
 from app.clocks.live import LiveClock
 from app.domain.ids import SequentialIds
 from app.domain.money import ZERO
+from app.ports.bars import BarSource
 from app.ports.broker import Broker, BrokerError
 from app.ports.bus import MessageBus
 from app.ports.clock import Clock
@@ -54,13 +56,15 @@ _FEED_CLIENT_OFFSET = 1
 
 @dataclass(slots=True, kw_only=True)
 class VenueLink:
-    """`feed` is the venue's market data when it was asked for; `closers` run at shutdown."""
+    """`feed` is the venue's market data when it was asked for; `bars` its bar history, for
+    warming shards, where it has one; `closers` run at shutdown."""
 
     broker: Broker
     services: list[Service] = field(default_factory=list)
     closers: list[Closer] = field(default_factory=list)
     feed: MarketDataFeed | None = None
     gaps: GapRelay = field(default_factory=GapRelay)
+    bars: BarSource | None = None
 
 
 async def connect_venue(
@@ -168,14 +172,16 @@ async def _alpaca(
     config = alpaca_config(settings)
     closers: list[Closer] = []
     gaps = GapRelay()
+    limiter = alpaca_limiter(settings, closers)
     broker = AlpacaBroker(
         config,
         clock=clock,
-        limiter=alpaca_limiter(settings, closers),
+        limiter=limiter,
         rng=random.Random(),  # noqa: S311 - backoff jitter, not secrecy
         on_gap=gaps,
     )
-    closers.insert(0, broker.close)
+    bars = _alpaca_bars(config, limiter)
+    closers[:0] = [broker.close, bars.close]
     if streaming:
         try:
             await broker.start()
@@ -184,7 +190,27 @@ async def _alpaca(
                 await close()
             raise VenueUnreachable(f"Alpaca at {config.base_url}: {exc}") from exc
     feed = _alpaca_feed(settings, config, clock=clock, gaps=gaps) if with_feed else None
-    return VenueLink(broker=broker, closers=closers, feed=feed, gaps=gaps)
+    return VenueLink(broker=broker, closers=closers, feed=feed, gaps=gaps, bars=bars)
+
+
+def _alpaca_bars(config: AlpacaConfig, limiter: RateLimiter) -> AlpacaBars:
+    return AlpacaBars(
+        config,
+        limiter=limiter,
+        clock=LiveClock(),
+        rng=random.Random(),  # noqa: S311 - backoff jitter, not secrecy
+    )
+
+
+def venue_bars(settings: Settings, closers: list[Closer]) -> BarSource | None:
+    """The venue's bar history for a process that holds no venue link (a sharded shard
+    worker), under the account's shared request budget; None for a venue without one here
+    (the simulated venue; IB's history is not wired)."""
+    if settings.venue is not Venue.ALPACA:
+        return None
+    bars = _alpaca_bars(alpaca_config(settings), alpaca_limiter(settings, closers))
+    closers.insert(0, bars.close)
+    return bars
 
 
 def alpaca_limiter(settings: Settings, closers: list[Closer]) -> RateLimiter:

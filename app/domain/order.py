@@ -13,6 +13,7 @@ from app.domain.signal import Side
 class OrderType(enum.StrEnum):
     MARKET = "market"
     LIMIT = "limit"
+    STOP = "stop"  # a market order once a print reaches stop_price (a bracket's stop-loss leg)
 
 
 class TimeInForce(enum.StrEnum):
@@ -102,7 +103,11 @@ class Overfill(ValueError):
 
 @dataclass(slots=True)
 class Order:
-    """One order from intent to its end. `closes` links an exit to the entry order it closes."""
+    """One order from intent to its end. `closes` links an exit to the entry order it closes.
+
+    An entry with `take_profit` and `stop_loss` is a bracket: the venue holds two exit legs for
+    it (app.domain.bracket), rows of their own whose `parent` is the entry. They go live when
+    the entry has filled completely, and one filling cancels the other."""
 
     client_order_id: str
     strategy: str
@@ -124,6 +129,10 @@ class Order:
     expires_ns: int | None = None
     reason: str = ""
     updated_ns: int = 0
+    stop_price: Decimal | None = None
+    take_profit: Decimal | None = None
+    stop_loss: Decimal | None = None
+    parent: str | None = None
 
     @property
     def remaining(self) -> Decimal:
@@ -136,6 +145,15 @@ class Order:
     @property
     def is_entry(self) -> bool:
         return self.closes is None
+
+    @property
+    def is_leg(self) -> bool:
+        """A bracket's exit leg: the venue sends it, when its entry has filled."""
+        return self.parent is not None
+
+    @property
+    def has_bracket(self) -> bool:
+        return self.take_profit is not None and self.stop_loss is not None
 
     def can_transition(self, to: OrderStatus) -> bool:
         return to in TRANSITIONS[self.status]

@@ -14,6 +14,7 @@ from enum import StrEnum
 from msgspec.structs import replace as replace_struct
 
 from app.arbitration import Arbiter, Holdings, Verdict
+from app.domain.bracket import legs_of
 from app.domain.decision import Decision
 from app.domain.execution import ExecutionReport, Fill, ReportKind
 from app.domain.ids import client_order_id_for
@@ -51,11 +52,20 @@ class ReportEffect:
     fill_effect: FillEffect | None = None
 
 
+# Exits the venue's bracket legs already stand for; any other exit cancels the legs first.
+_LEG_REASONS = frozenset({"stop", "trailing_stop", "target"})
+
+
 class ExecutionEngine:
     """Entries go out as marketable limit orders: the limit is the decision price moved by a
     collar (`entry_collar_bps`) towards the market, so what an entry can cost is known, to the
     cent, when it is approved, and that is what it reserves against the limits. Exits are
-    market orders: getting out matters more than the price."""
+    market orders: getting out matters more than the price.
+
+    A strategy whose policy carries a bracket sends each entry with its exit legs, which the
+    venue holds (app.domain.bracket); they are tracked with the entry. What this engine wants
+    cancelled at the venue (stale entries, legs in the way of an exit, legs left by an entry
+    that ended unfilled or part-filled) is listed by `cancels_due`, for the caller to send."""
 
     def __init__(
         self,
@@ -78,6 +88,7 @@ class ExecutionEngine:
         self.orders: dict[str, Order] = {}
         self._reserved: dict[str, Decimal] = {}
         self._seen_executions: set[str] = set()
+        self._leg_cancels: set[str] = set()
         self.view = BookView(
             portfolio=portfolio,
             risk=risk_book,
@@ -87,10 +98,18 @@ class ExecutionEngine:
         self._holdings = Holdings(self._holders, self._held_symbols)
 
     def load(self, open_orders: list[Order]) -> None:
+        """Install the ledger's open orders, after the portfolio's lots. A leg whose entry has
+        ended is kept only while it guards the whole of its lot; otherwise it is cancelled."""
         for order in open_orders:
             self.orders[order.client_order_id] = order
             if order.is_entry:
                 self._reserved[order.client_order_id] = _reservation_price(order)
+        for order in open_orders:
+            if order.parent is None or order.parent in self.orders:
+                continue
+            lot = self.portfolio.lots.get(order.parent)
+            if lot is None or lot.qty_open != order.remaining:
+                self._leg_cancels.add(order.client_order_id)
 
     # signals -------------------------------------------------------------------------------
     def arbitrate(self, signals: Sequence[Signal], *, now_ns: int) -> list[Verdict]:
@@ -188,6 +207,10 @@ class ExecutionEngine:
         result = self._risk.evaluate(intent, view)
         if not result.approved:
             return Decision(False, result.reason, coid, result.qty, result.checks), None
+        try:
+            take_profit, stop_loss = self._bracket(signal, ref=ref, limit=limit)
+        except ValueError as exc:
+            return Decision(False, str(exc), coid), None
         order = Order(
             client_order_id=coid,
             strategy=signal.strategy,
@@ -202,9 +225,31 @@ class ExecutionEngine:
             purpose="entry",
             ref_price=ref,
             expires_ns=now_ns + self._order_ttl_ns,
+            take_profit=take_profit,
+            stop_loss=stop_loss,
         )
         self._reserved[coid] = limit
         return Decision(True, "approved", coid, result.qty, result.checks), order
+
+    def _bracket(
+        self, signal: Signal, *, ref: Decimal, limit: Decimal
+    ) -> tuple[Decimal | None, Decimal | None]:
+        """The legs' prices when the strategy trades with brackets; ValueError when they would
+        not lie beyond the entry's limit on either side."""
+        spec = self.arbiter.policy(signal.strategy).bracket
+        if spec is None:
+            return None, None
+        take_profit, stop_loss = spec.prices(ref, signal.side)
+        beyond = (
+            stop_loss < ref and take_profit > limit
+            if signal.side is Side.BUY
+            else stop_loss > ref and take_profit < limit
+        )
+        if not beyond:
+            raise ValueError(
+                f"bracket legs {take_profit}/{stop_loss} do not lie beyond limit {limit}"
+            )
+        return take_profit, stop_loss
 
     def _decide_exit(
         self, signal: Signal, *, coid: str, now_ns: int
@@ -217,6 +262,8 @@ class ExecutionEngine:
             for o in self._working(lot.strategy, lot.symbol, entry=False)
             if o.closes == lot.entry_order_id
         ]
+        if working and all(o.is_leg for o in working):
+            return self._past_legs(signal, working, coid=coid), None
         if working:
             return Decision(
                 False, f"exit already working: {working[0].client_order_id}", coid
@@ -238,6 +285,16 @@ class ExecutionEngine:
         )
         return Decision(True, f"exit ({signal.reason})", coid, qty, {"exit": signal.reason}), order
 
+    def _past_legs(self, signal: Signal, legs: list[Order], *, coid: str) -> Decision:
+        """An exit on a lot the venue's legs guard: a stop or target is theirs to take; any
+        other (time, session end) has the legs cancelled, and goes out once they are gone."""
+        if signal.reason in _LEG_REASONS:
+            return Decision(False, f"the venue's bracket legs hold this {signal.reason}", coid)
+        self._leg_cancels.update(o.client_order_id for o in legs)
+        return Decision(
+            False, f"cancelling the bracket legs first; the {signal.reason} exit follows", coid
+        )
+
     def _collared(self, ref: Decimal, side: Side) -> Decimal:
         """The marketable limit: a buy may pay up to the collar above the decision price."""
         if side is Side.BUY:
@@ -248,13 +305,38 @@ class ExecutionEngine:
         return any(o.is_open and o.closes == entry_order_id for o in self.orders.values())
 
     def track(self, order: Order) -> None:
-        """Install an order whose row is committed."""
+        """Install an order whose row is committed, with its bracket legs."""
         self.orders[order.client_order_id] = order
+        if order.has_bracket:
+            for leg in legs_of(order):
+                self.orders[leg.client_order_id] = leg
 
     def forget(self, order: Order) -> None:
         """Drop an order that could not be committed (e.g. the row already existed)."""
         self.orders.pop(order.client_order_id, None)
         self._reserved.pop(order.client_order_id, None)
+        if order.has_bracket:
+            for leg in legs_of(order):
+                self.orders.pop(leg.client_order_id, None)
+
+    def cancels_due(self, now_ns: int) -> list[Order]:
+        """Open orders to cancel now: entries at the venue past their TTL (what is unfilled is
+        not left resting all day) and bracket legs marked for cancelling. The caller sends
+        each cancel once."""
+        due = [
+            o
+            for o in self.orders.values()
+            if o.is_entry
+            and o.status in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+            and (o.expires_ns or now_ns) < now_ns
+        ]
+        for leg_id in sorted(self._leg_cancels):
+            leg = self.orders.get(leg_id)
+            if leg is None:
+                self._leg_cancels.discard(leg_id)
+            else:
+                due.append(leg)
+        return due
 
     # reports -------------------------------------------------------------------------------
     def on_report(self, report: ExecutionReport) -> ReportEffect:
@@ -276,17 +358,30 @@ class ExecutionEngine:
         return ReportEffect(ReportOutcome.ORDER_UPDATED, updated)
 
     def commit_order(self, order: Order) -> None:
-        """Install a persisted order state; finished orders leave memory (the ledger keeps them)."""
+        """Install a persisted order state; finished orders leave memory (the ledger keeps them).
+        A bracket entry that ended short of filled leaves legs the lot cannot rely on: they are
+        cancelled, and the exit engine's own exits take over."""
         if order.is_open:
             self.orders[order.client_order_id] = order
-        else:
-            self.orders.pop(order.client_order_id, None)
-            self._reserved.pop(order.client_order_id, None)
+            return
+        self.orders.pop(order.client_order_id, None)
+        self._reserved.pop(order.client_order_id, None)
+        if order.has_bracket and order.status is not OrderStatus.FILLED:
+            self._leg_cancels.update(
+                o.client_order_id for o in self.orders.values() if o.parent == order.client_order_id
+            )
 
     def commit_fill(self, effect: FillEffect) -> None:
+        """Book a persisted fill. Once a lot is closed, a leg still open on it could only open
+        a position the other way: it is cancelled."""
         self._seen_executions.add(effect.fill.execution_id)
         self.portfolio.commit(effect)
         self.commit_order(effect.order)
+        if effect.lot.qty_open <= ZERO:
+            entry_id = effect.lot.entry_order_id
+            self._leg_cancels.update(
+                o.client_order_id for o in self.orders.values() if o.parent == entry_id
+            )
 
     def mark_seen(self, execution_id: str) -> None:
         """A fill the ledger already holds: never book it again."""

@@ -6,6 +6,8 @@ import enum
 import math
 from dataclasses import dataclass, field
 
+from app.domain.bracket import BracketSpec
+
 
 class ExitReason(enum.StrEnum):
     STOP = "stop"
@@ -33,6 +35,12 @@ class ExitConfig:
 
     The last target closes whatever is left. `stale_after_s` refuses exit decisions on a bar
     older than that against the shard's data time.
+
+    `bracket` sends the stop and the single target with each entry as legs the venue holds
+    (app.domain.bracket), so they work even while this process is down. The exit engine still
+    watches the lot: its stop and target exits are refused while the legs work, and a time or
+    session-end exit cancels the legs first. A trailing stop or a ladder of targets cannot be
+    a bracket.
     """
 
     stop_pct: float = 3.0
@@ -43,6 +51,7 @@ class ExitConfig:
     max_hold_s: int = 1800
     flatten_before_close_s: int | None = 300
     stale_after_s: float = 5.0
+    bracket: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.stop_pct < 100:
@@ -55,6 +64,21 @@ class ExitConfig:
             raise ValueError("targets must be non-empty and in increasing pct order")
         if self.max_hold_s <= 0:
             raise ValueError(f"max_hold_s must be positive, got {self.max_hold_s}")
+        if self.bracket and (
+            self.trailing_pct is not None
+            or self.trailing_atr is not None
+            or len(self.targets) != 1
+            or self.targets[0].fraction != 1
+        ):
+            raise ValueError(
+                "bracket takes a stop and one target of fraction 1, without a trailing stop"
+            )
+
+    def bracket_spec(self) -> BracketSpec | None:
+        """The legs the venue should hold for this strategy's entries, if it asks for them."""
+        if not self.bracket:
+            return None
+        return BracketSpec(stop_pct=self.stop_pct, target_pct=self.targets[0].pct)
 
     def stop_price(self, entry: float, *, long: bool) -> float:
         return entry * (1 - self.stop_pct / 100) if long else entry * (1 + self.stop_pct / 100)

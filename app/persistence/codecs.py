@@ -89,6 +89,10 @@ def order_row(order: Order) -> Row:
         "signal_key": order.signal_key,
         "created_ns": order.created_ns,
         "expires_ns": order.expires_ns,
+        "stop_price": order.stop_price,
+        "take_profit": order.take_profit,
+        "stop_loss": order.stop_loss,
+        "parent": order.parent,
         **order_progress(order),
     }
 
@@ -127,6 +131,10 @@ def order_from_row(row: RowMapping) -> Order:
         expires_ns=row["expires_ns"],
         reason=row["reason"],
         updated_ns=row["updated_ns"],
+        stop_price=row["stop_price"],
+        take_profit=row["take_profit"],
+        stop_loss=row["stop_loss"],
+        parent=row["parent"],
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Executable, delete, func, insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.domain.bracket import legs_of
 from app.domain.corporate_action import Split
 from app.domain.decision import Decision, SignalRecord
 from app.domain.execution import Fill
@@ -69,7 +70,8 @@ class SqlLedger:
     async def record_decision(
         self, signal: Signal, decision: Decision, order: Order | None
     ) -> bool:
-        """Store the signal with its decision and, if given, the order intent, in one transaction.
+        """Store the signal with its decision and, if given, the order intent (with its bracket
+        legs), in one transaction.
 
         Returns False, writing nothing, when the signal's dedup key is already recorded. Raises
         (writing nothing) InconsistentWriteError when the order is not this signal's, and
@@ -90,13 +92,15 @@ class SqlLedger:
             if recorded.rowcount == 0:
                 await transaction.rollback()
                 return False
-            if order is not None:
+            if order is None:
+                return True
+            for row in (order, *(legs_of(order) if order.has_bracket else ())):
                 inserted = await connection.execute(
-                    insert_new(dialect, orders, order_row(order), key=[orders.c.client_order_id])
+                    insert_new(dialect, orders, order_row(row), key=[orders.c.client_order_id])
                 )
                 if inserted.rowcount == 0:
                     raise DuplicateOrderError(
-                        f"order {order.client_order_id} of new signal {signal.dedup_key!r} "
+                        f"order {row.client_order_id} of new signal {signal.dedup_key!r} "
                         "is already in the ledger"
                     )
         return True

@@ -84,6 +84,10 @@ orders = Table(
     Column("expires_ns", BigInteger, nullable=True),
     Column("reason", Text, nullable=False),
     Column("purpose", Text, nullable=False, server_default=""),
+    Column("stop_price", Money, nullable=True),
+    Column("take_profit", Money, nullable=True),
+    Column("stop_loss", Money, nullable=True),
+    Column("parent", Text, nullable=True),
 )
 
 fills = Table(

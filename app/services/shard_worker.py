@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
+from collections.abc import Sequence
 
 import structlog
 
@@ -13,7 +15,10 @@ from app.bus.topics import LOTS, SIGNALS, UI_EVENTS, ticks_topic
 from app.domain.market import TickBatch
 from app.domain.position import Lot, LotUpdate
 from app.engine.shard import ShardEngine
+from app.marketdata.prints import BarPrints
 from app.observability import metrics
+from app.ports.bars import BarSource
+from app.ports.broker import BrokerError
 from app.ports.bus import MessageBus
 from app.ports.clock import Clock
 from app.ports.ledger import Ledger
@@ -23,6 +28,8 @@ from app.services.consumer import consume_stream
 log = structlog.get_logger()
 
 TICKS_GROUP = "shard"
+_MINUTE_S = 60
+_MINUTE_NS = _MINUTE_S * 1_000_000_000
 
 
 class ShardWorker:
@@ -39,7 +46,11 @@ class ShardWorker:
         warm_from_ns: int = 0,
         clock: Clock | None = None,
         wall: Clock | None = None,
+        bars: BarSource | None = None,
+        symbols: Sequence[str] = (),
     ) -> None:
+        """`bars` and `symbols`: a venue's bar history, read for this shard's share of
+        `symbols` when the tick store holds nothing of the session yet."""
         self.name = f"shard_worker.{shard_id}"
         self._shard_id = shard_id
         self._partitioner = partitioner
@@ -51,6 +62,8 @@ class ShardWorker:
         self._warm_from_ns = warm_from_ns
         self._clock = clock
         self._wall = wall
+        self._bars = bars
+        self._symbols = [s for s in symbols if partitioner.shard_of(s) == shard_id]
         self._stopping = asyncio.Event()
         self.signals = 0
         self._shard_label = str(shard_id)
@@ -75,7 +88,7 @@ class ShardWorker:
         mine = {lot.entry_order_id for lot in lots}
         states = [s for s in await self._ledger.exit_states() if s.entry_order_id in mine]
         self.engine.load_lots(lots, states)
-        await self._warm_up()
+        await self.warm_up()
         log.info("shard_started", shard=self._shard_id, lots=len(self.engine.open_lots_all()))
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(
@@ -102,18 +115,48 @@ class ShardWorker:
                 )
             )
 
-    async def _warm_up(self) -> None:
-        """Feed the session so far from the tick store through the engine before going live."""
-        if self._history is None or self._clock is None:
+    async def warm_up(self) -> None:
+        """Feed the session so far from the tick store through the engine before going live;
+        with nothing recorded (a first start mid-session), from the venue's minute bars."""
+        if self._clock is None:
             return
+        now = self._clock.now_ns()
         warmed = 0
-        batches = self._history.read(start_ns=self._warm_from_ns, end_ns=self._clock.now_ns())
-        async for ticks in batches:
-            mine = [t for t in ticks if self._partitioner.shard_of(t.symbol) == self._shard_id]
-            self.engine.warm(mine)
-            warmed += len(mine)
+        if self._history is not None:
+            batches = self._history.read(start_ns=self._warm_from_ns, end_ns=now)
+            async for ticks in batches:
+                mine = [t for t in ticks if self._partitioner.shard_of(t.symbol) == self._shard_id]
+                self.engine.warm(mine)
+                warmed += len(mine)
+        source = "tick_store"
+        if warmed == 0 and self._bars is not None and self._symbols:
+            source = "venue_bars"
+            warmed = await self._warm_from_bars(self._bars, now_ns=now)
         self.engine.detectors.drain()  # what was detected in the past is no news
-        log.info("shard_warmed", ticks=warmed, bars=self.engine.bars)
+        log.info("shard_warmed", source=source, ticks=warmed, bars=self.engine.bars)
+
+    async def _warm_from_bars(self, source: BarSource, *, now_ns: int) -> int:
+        """The session's finished minute bars, each replayed as four prints (as a bar backtest
+        does), so bars, indicators and strategies come out as they would from the ticks. A
+        venue that cannot answer leaves the shard to start cold: it says so and goes on."""
+        try:
+            bars = await source.fetch_bars(
+                self._symbols,
+                start_ns=self._warm_from_ns,
+                end_ns=now_ns - _MINUTE_NS,
+                interval_s=_MINUTE_S,
+            )
+        except BrokerError as exc:
+            log.warning("shard_warm_from_bars_failed", error=repr(exc))
+            return 0
+        prints = BarPrints(interval_s=_MINUTE_S, open_offset_ns=0, seed=0)
+        finished = [b for b in bars if b.ts_ns + _MINUTE_NS <= now_ns]
+        warmed = 0
+        for start, group in itertools.groupby(finished, key=lambda bar: bar.ts_ns):
+            ticks = prints.of(start, list(group))
+            self.engine.warm(ticks)
+            warmed += len(ticks)
+        return warmed
 
     async def _on_batches(self, batches: list[TickBatch]) -> None:
         started = time.perf_counter()

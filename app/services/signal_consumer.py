@@ -216,7 +216,11 @@ class SignalConsumer:
         )
 
     async def _reconcile(self, order: Order, seen: BrokerOrder | None) -> None:
+        """A leg is never sent on its own: not at the venue, it is gone with its entry."""
         now = self._clock.now_ns()
+        if seen is None and order.is_leg:
+            await self._set_status(order.client_order_id, OrderStatus.CANCELED, "no leg at venue")
+            return
         if seen is not None:
             if seen.status in _SYNCABLE:
                 await self._set_status(order.client_order_id, seen.status, "reconciled with venue")
@@ -446,37 +450,33 @@ class SignalConsumer:
                 await self._set_status(
                     order.client_order_id, OrderStatus.EXPIRED, "never reached the venue"
                 )
-        await self._cancel_stale_entries()
+        await self._send_cancels()
 
     async def risk_step(self) -> None:
         """The risk keeper's periodic poll, for a lockstep driver (the loop runs it otherwise)."""
         await self._keeper.step()
 
-    async def _cancel_stale_entries(self) -> None:
-        """An entry the price ran away from is not left resting all day: once past its TTL,
-        what is unfilled is cancelled (once), freeing the symbol and the reserved exposure."""
-        now = self._clock.now_ns()
-        stale = [
-            o
-            for o in self.engine.orders.values()
-            if o.is_entry
-            and o.status in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
-            and (o.expires_ns or now) < now
-            and o.client_order_id not in self._cancel_sent
-        ]
-        for order in stale:
+    async def _send_cancels(self) -> None:
+        """The cancels the engine wants (stale entries, bracket legs in the way), each sent
+        once. A leg the venue ended meanwhile refuses the cancel; its report says why."""
+        due = self.engine.cancels_due(self._clock.now_ns())
+        for order in due:
+            if order.client_order_id in self._cancel_sent:
+                continue
             self._cancel_sent.add(order.client_order_id)
             try:
                 await self._broker.cancel(order.client_order_id)
             except BrokerError as exc:
-                log.warning("entry_cancel_failed", order=order.client_order_id, error=repr(exc))
+                log.warning("cancel_failed", order=order.client_order_id, error=repr(exc))
             else:
-                log.info("stale_entry_cancelled", order=order.client_order_id)
+                log.info("order_cancel_sent", order=order.client_order_id, purpose=order.purpose)
 
     async def _settle(self) -> None:
         """On stop, give orders in flight a moment to be acknowledged; the rest stay persisted."""
         deadline = asyncio.get_running_loop().time() + self._settle_s
         while asyncio.get_running_loop().time() < deadline:
-            if not any(o.status in _NOT_YET_AT_VENUE for o in self.engine.orders.values()):
+            if not any(
+                o.status in _NOT_YET_AT_VENUE and not o.is_leg for o in self.engine.orders.values()
+            ):
                 return
             await asyncio.sleep(0.05)

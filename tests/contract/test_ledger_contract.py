@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from app.domain.bracket import legs_of
 from app.domain.decision import Decision
 from app.domain.execution import Fill
 from app.domain.ids import SequentialIds
@@ -125,6 +126,23 @@ async def test_a_decision_stores_the_signal_and_its_order_intent_once(ledger: Le
     assert await ledger.record_decision(rejected, Decision(approved=False, reason="risk"), None)
     assert (await ledger.counts()).signals == 2
     assert await ledger.recent_orders(10) == [order]
+
+
+async def test_a_bracket_entry_is_stored_with_both_legs_in_one_decision(ledger: Ledger) -> None:
+    signal = a_signal()
+    entry = an_order(
+        signal_key=signal.dedup_key, take_profit=Decimal("2.65"), stop_loss=Decimal("2.43")
+    )
+    approved = Decision(approved=True, reason="approved", client_order_id=entry.client_order_id)
+    assert await ledger.record_decision(signal, approved, entry)
+    stored = {o.client_order_id: o for o in await ledger.open_orders()}
+    assert stored == {o.client_order_id: o for o in (entry, *legs_of(entry))}
+    stop_loss = stored["o-1-sl"]
+    assert (stop_loss.order_type, stop_loss.stop_price, stop_loss.parent) == (
+        OrderType.STOP,
+        Decimal("2.43"),
+        "o-1",
+    )
 
 
 async def test_a_decision_whose_order_cannot_be_written_leaves_nothing(ledger: Ledger) -> None:

@@ -16,8 +16,12 @@ import pytest
 
 from app.backtest.runner import run_lockstep
 from app.cli.backtest import execution_setup
+from app.domain.strategy_config import StrategyConfig
+from app.persistence.migrate import upgrade
+from app.persistence.strategy_configs import SqlStrategyConfigStore
 from app.settings import Settings
-from app.strategies.catalog import default_suite
+from app.strategies.base import Strategy
+from app.strategies.catalog import build_configured, default_configs, default_suite
 from app.tickstore.parquet import ParquetTickStore
 
 pytestmark = pytest.mark.e2e
@@ -33,6 +37,33 @@ ENV = {
     "TRADER_LOG_LEVEL": "warning",
 }
 MARGIN_NS = 120 * 10**9  # the paper run stops mid-step; compare what it finished
+# Every built-in exits by venue-held legs: the simulated venue works them in both runs.
+BRACKET_EXIT = {
+    "bracket": True,
+    "stop_pct": 1.0,
+    "trailing_pct": None,
+    "trailing_atr": None,
+    "targets": [{"pct": 1.5, "fraction": 1.0}],
+}
+
+
+async def _bracket_suite(data_dir: Path) -> list[Strategy]:
+    """Store every built-in with bracket exits before the paper run starts; the same
+    strategies for the replay."""
+    url = Settings(data_dir=data_dir).ledger_url
+    await upgrade(url)
+    store = SqlStrategyConfigStore(url)
+    await store.start()
+    configs = [
+        StrategyConfig(name=c.name, kind=c.kind, params=c.params, exit=BRACKET_EXIT)
+        for c in default_configs()
+    ]
+    try:
+        for config in configs:
+            await store.save(config, now_ns=0)
+    finally:
+        await store.close()
+    return [build_configured(c) for c in configs]
 
 
 def _paper_run(data_dir: Path) -> None:
@@ -49,7 +80,13 @@ def _rows(data_dir: Path, sql: str, *args: int) -> list[tuple[object, ...]]:
         return db.execute(sql, args).fetchall()
 
 
-async def test_backtest_replays_the_paper_session_exactly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("brackets", [False, True], ids=["engine-exits", "bracket-legs"])
+async def test_backtest_replays_the_paper_session_exactly(
+    tmp_path: Path, brackets: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if brackets:  # legs go live once an entry has filled whole: small entries fill whole
+        monkeypatch.setenv("TRADER_RISK__MAX_POSITION_VALUE", "1500")
+    strategies = await _bracket_suite(tmp_path) if brackets else default_suite()
     _paper_run(tmp_path)
     (last,) = _rows(tmp_path, "select max(ts_ns) from signals")[0]
     assert isinstance(last, int)
@@ -60,7 +97,7 @@ async def test_backtest_replays_the_paper_session_exactly(tmp_path: Path) -> Non
         store,
         day=DAY,
         step_ns=STEP_MS * 1_000_000,
-        strategies=default_suite(),
+        strategies=strategies,
         setup=execution_setup(Settings()),
         seed=0,
     )
@@ -114,6 +151,9 @@ async def test_backtest_replays_the_paper_session_exactly(tmp_path: Path) -> Non
     )
     assert len(paper_fills) > 10
     assert _normal(paper_fills) == _normal([f for f in replayed_fills if f[3] < cutoff])
+    if brackets:
+        leg_fills = [row for row in paper_fills if str(row[0]).endswith(("-tp", "-sl"))]
+        assert leg_fills, "no position was closed by a venue-held leg"
 
 
 def _fill_order(row: tuple[str, str, str, int]) -> tuple[int, str, Decimal, Decimal]:

@@ -98,7 +98,12 @@ def stock(symbol: str, *, exchange: str, currency: str) -> Stock:
 
 
 def ib_order_for(order: Order, *, stop: NativeStop | None, account: str) -> IbOrder:
-    """The IB order for a domain order; orderRef carries the client order id, durably."""
+    """The IB order for a domain order; orderRef carries the client order id, durably.
+    Bracket legs are Alpaca's and the simulated venue's; here stops go through `stop`."""
+    if order.has_bracket or order.order_type is OrderType.STOP:
+        raise UnsupportedOrder(
+            f"{order.client_order_id}: bracket legs are not sent to Interactive Brokers"
+        )
     ib = IbOrder(
         action=ACTIONS[order.side],
         totalQuantity=float(order.qty),

@@ -16,7 +16,10 @@ def check_qty(qty: Decimal) -> None:
 
 
 def check_price_fields(order_type: OrderType, limit_price: Decimal | None) -> None:
-    """A limit order has a positive limit on the tick; a market order has none."""
+    """A limit order has a positive limit on the tick; a market order has none; a stop order
+    only comes as a bracket's leg, never on its own."""
+    if order_type is OrderType.STOP:
+        raise OrderRejected("a stop order is only sent as a bracket's leg")
     if order_type is OrderType.MARKET:
         if limit_price is not None:
             raise OrderRejected("a market order takes no limit price")

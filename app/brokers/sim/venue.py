@@ -26,6 +26,13 @@ remainder is canceled. DAY orders expire in expire_day_orders(); GTC orders stay
 Buying power follows app.brokers.sim.account_book; it is checked at submit and replace only when
 reject_insufficient_buying_power is set, against the order's limit or the current reference price.
 
+Brackets. An entry carrying take_profit and stop_loss brings its two legs (app.domain.bracket)
+with it: registered, held, silent, until the entry has filled completely; then both go live
+(ACCEPTED). The take-profit works as a limit order; the stop-loss waits for a print at or
+through its price and then fills as a market order. A fill on either leg cancels the other,
+cancelling either cancels both, and an entry that ends without filling completely cancels
+its legs. Bracket entries and legs cannot be replaced; legs count nothing against buying power.
+
 Reports leave through app.brokers.sim.report_outbox, where the chaos fault knobs act.
 """
 
@@ -38,6 +45,7 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from app.brokers.sim.account_book import AccountBook, OrderLeg
+from app.brokers.sim.brackets import BracketBook, check_bracket, stop_triggered
 from app.brokers.sim.fill_model import BookTop, FillModel
 from app.brokers.sim.inflight import CancelRequest, GoLive, InFlight, ReplaceRequest, Request
 from app.brokers.sim.ledger import Rejection, VenueLedger
@@ -83,6 +91,7 @@ class SimVenue:
         self._executions: list[Fill] = []
         self._rejections: list[Rejection] = []
         self._ignored_market_data = 0
+        self._brackets = BracketBook()
 
     # requests
 
@@ -96,9 +105,15 @@ class SimVenue:
                 raise OrderRejected(f"duplicate client_order_id {order.client_order_id}")
             check_qty(order.qty)
             check_price_fields(order.order_type, order.limit_price)
+            check_bracket(order)
             self._check_buying_power(self._leg(copy), replacing=None)
         copy.broker_order_id = self._ids.next_id("sim-ord")
         working = self._register(copy, live_ns=received + self._config.latency_ns)
+        if copy.has_bracket:
+            for leg in self._brackets.add(copy):
+                held = venue_copy(leg, received_ns=received)
+                held.broker_order_id = self._ids.next_id("sim-ord")
+                self._register(held, live_ns=received + self._config.latency_ns)
         self._inflight.schedule(working.live_ns, GoLive(copy.client_order_id))
         self._process_until(received)
 
@@ -128,6 +143,8 @@ class SimVenue:
         received = self._now_ns
         with self._refusals(client_order_id, action="replace"):
             old = self._require_open(client_order_id, action="replace")
+            if old.order.has_bracket or old.order.is_leg:
+                raise OrderRejected(f"{client_order_id} is part of a bracket: cancel it instead")
             if old.replace_pending:
                 raise OrderRejected(f"a replace of {client_order_id} is already pending")
             if new_client_order_id in self._orders:
@@ -201,7 +218,7 @@ class SimVenue:
         """Session close: every open DAY order, in flight or live, ends EXPIRED."""
         self._process_until(now_ns)
         for working in list(self._open.values()):
-            if working.order.tif is TimeInForce.DAY:
+            if working.order.is_open and working.order.tif is TimeInForce.DAY:
                 self._end(working, OrderStatus.EXPIRED, ts_ns=self._now_ns, reason="session closed")
 
     # views
@@ -255,6 +272,7 @@ class SimVenue:
                 working.cancel_pending = False
                 if working.order.is_open:
                     self._end(working, OrderStatus.CANCELED, ts_ns=self._now_ns, reason="canceled")
+                    self._end_sibling(working, reason="its other leg was canceled")
             case ReplaceRequest(old_id=old_id, new_id=new_id, total_qty=total_qty):
                 self._apply_replace(self._orders[old_id], self._orders[new_id], total_qty)
 
@@ -303,6 +321,13 @@ class SimVenue:
         self, working: WorkingOrder, *, last: Decimal, top: BookTop | None
     ) -> Decimal | None:
         order = working.order
+        if order.order_type is OrderType.STOP and order.stop_price is not None:
+            working.triggered = working.triggered or stop_triggered(
+                order.side, stop=order.stop_price, last=last
+            )
+            if not working.triggered:
+                return None
+            return self._model.market_price(order.side, last=last, top=top)
         if order.order_type is OrderType.MARKET or order.limit_price is None:
             return self._model.market_price(order.side, last=last, top=top)
         return self._model.limit_price(
@@ -329,6 +354,24 @@ class SimVenue:
         if not order.is_open:
             self._close(working)
         self._outbox.emit(working, ReportKind.FILL, ts_ns=ts_ns, execution=execution)
+        if order.is_leg:
+            self._end_sibling(working, reason="one cancels other")
+        elif order.status is OrderStatus.FILLED:
+            self._activate_legs(order.client_order_id, ts_ns=ts_ns)
+
+    def _activate_legs(self, entry_id: str, *, ts_ns: int) -> None:
+        """The entry has filled completely: its legs go live, to fill from the next print."""
+        for leg_id in self._brackets.legs(entry_id):
+            leg = self._orders[leg_id]
+            if leg.order.is_open:
+                leg.live_ns = ts_ns + 1
+                self._go_live(leg)
+
+    def _end_sibling(self, working: WorkingOrder, *, reason: str) -> None:
+        sibling_id = self._brackets.sibling(working.order.client_order_id)
+        sibling = None if sibling_id is None else self._orders[sibling_id]
+        if sibling is not None and sibling.order.is_open:
+            self._end(sibling, OrderStatus.CANCELED, ts_ns=self._now_ns, reason=reason)
 
     # order book keeping and reports
 
@@ -342,6 +385,11 @@ class SimVenue:
         working.order.transition(status, now_ns=ts_ns, reason=reason)
         self._close(working)
         self._outbox.emit(working, _END_REPORTS[status], ts_ns=ts_ns, reason=reason)
+        for leg_id in self._brackets.legs(working.order.client_order_id):
+            leg = self._orders[leg_id]
+            if leg.order.is_open:
+                why = f"entry {status.value} before it filled"
+                self._end(leg, OrderStatus.CANCELED, ts_ns=ts_ns, reason=why)
 
     def _close(self, working: WorkingOrder) -> None:
         client_order_id = working.order.client_order_id
@@ -384,7 +432,7 @@ class SimVenue:
 
     def _open_legs(self, *, excluding: str | None = None) -> Iterator[OrderLeg]:
         for client_order_id, working in self._open.items():
-            if client_order_id == excluding:
+            if client_order_id == excluding or working.order.is_leg:
                 continue
             leg = self._leg(working.order)
             if leg is not None:

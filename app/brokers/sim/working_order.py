@@ -13,7 +13,8 @@ from app.ports.broker import BrokerOrder
 
 @dataclass(slots=True)
 class WorkingOrder:
-    """live_ns: when it reaches (or reached) the book. resting: it has seen a print while live."""
+    """live_ns: when it reaches (or reached) the book. resting: it has seen a print while live.
+    triggered: a stop order's price has traded; it now fills as a market order."""
 
     order: Order
     live_ns: int
@@ -21,6 +22,7 @@ class WorkingOrder:
     resting: bool = False
     cancel_pending: bool = False
     replace_pending: bool = False
+    triggered: bool = False
 
     def report(
         self,

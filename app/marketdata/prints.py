@@ -22,11 +22,31 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from typing import Protocol
 
-from app.backtest.bars import NS, BarRow
 from app.domain.market import Tick
 
+NS = 1_000_000_000
 CLOSE_LEAD_NS = 1_000_000
+
+
+class BarRow(Protocol):
+    """What a bar must say to be replayed: a backtest's bar row or a venue's bar."""
+
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def ts_ns(self) -> int: ...
+    @property
+    def open(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def close(self) -> float: ...
+    @property
+    def volume(self) -> int: ...
 
 
 class BarPrints:

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from app.backtest.bars import BarRow
-from app.backtest.prints import BarPrints
 from app.engine.bars import BarAggregator
+from app.marketdata.prints import BarPrints
 
 START = 1_772_461_800_000_000_000  # 2026-03-02 09:30 New York
 SECOND = 1_000_000_000
