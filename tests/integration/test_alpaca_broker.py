@@ -11,7 +11,6 @@ import msgspec
 import pytest
 
 from app.brokers.alpaca.broker import AlpacaBroker
-from app.brokers.alpaca.order_request import Bracket
 from app.domain.execution import ExecutionReport, ReportKind
 from app.domain.order import Order, OrderStatus, OrderType, TimeInForce
 from app.ports.broker import (
@@ -52,6 +51,10 @@ def limit(coid: str, *, price: str, qty: str = "10") -> Order:
     return dataclasses.replace(
         order(coid, qty=qty), order_type=OrderType.LIMIT, limit_price=Decimal(price)
     )
+
+
+def bracketed(entry: Order) -> Order:
+    return dataclasses.replace(entry, take_profit=Decimal("11.00"), stop_loss=Decimal("9.50"))
 
 
 def posted_orders(venue: FakeAlpaca) -> list[dict[str, object]]:
@@ -109,19 +112,26 @@ async def test_a_resting_limit_fills_when_the_price_comes(
     assert (fill.kind, fill.last_price) == (ReportKind.FILL, Decimal("9.40"))
 
 
-async def test_orders_since_a_time_come_page_by_page_oldest_first_without_bracket_legs(
+async def test_orders_since_a_time_come_page_by_page_oldest_first_legs_after_their_entry(
     venue: FakeAlpaca, clock: ManualClock
 ) -> None:
-    bracket = Bracket(take_profit=Decimal("11.00"), stop_loss=Decimal("9.50"))
     async with make_broker(venue, clock, orders_page_size=2) as broker:
         for n in range(5):
             clock.advance(1.0)
-            await broker.submit(limit(f"tr-{n}", price="9.00"), bracket=bracket if n else None)
+            entry = limit(f"tr-{n}", price="9.00")
+            await broker.submit(bracketed(entry) if n % 2 else entry)
         since = OPEN_NS + 2 * SECOND
         listed = await broker.orders(since_ns=since)
         assert await broker.fills(since_ns=OPEN_NS) == []
-    assert [o.client_order_id for o in listed] == ["tr-1", "tr-2", "tr-3", "tr-4"]
-    assert [o.created_ns - OPEN_NS for o in listed] == [n * SECOND for n in range(2, 6)]
+    assert [o.client_order_id for o in listed] == [
+        *("tr-1", "tr-1-tp", "tr-1-sl"),
+        "tr-2",
+        *("tr-3", "tr-3-tp", "tr-3-sl"),
+        "tr-4",
+    ]
+    assert [o.created_ns - OPEN_NS for o in listed] == [
+        n * SECOND for n in (2, 2, 2, 3, 4, 4, 4, 5)
+    ]
     pages = [r for r in venue.rest.requests if (r.method, r.path) == ("GET", "/v2/orders")]
     assert len(pages) == 4  # two per page, each page repeating the last of the one before
     assert all(p.param("status") == "all" and p.param("direction") == "asc" for p in pages)
@@ -181,8 +191,7 @@ async def test_a_replace_of_an_ended_order_is_refused(broker: AlpacaBroker) -> N
 async def test_brackets_fractions_and_extended_hours_reach_the_venue_as_alpaca_takes_them(
     venue: FakeAlpaca, broker: AlpacaBroker
 ) -> None:
-    bracket = Bracket(take_profit=Decimal("11.00"), stop_loss=Decimal("9.50"))
-    await broker.submit(limit("tr-1", price="9.90"), bracket=bracket)
+    await broker.submit(bracketed(limit("tr-1", price="9.90")))
     await broker.submit(order("tr-2", qty="0.25"))
     await broker.submit(limit("tr-3", price="9.00"), extended_hours=True)
     first, fractional, extended = posted_orders(venue)

@@ -8,6 +8,13 @@ second half of an ambiguous first attempt and counts as done. Reports come from 
 stream in the order the venue sends them, fills possibly before their ack; every StreamGap on it
 (one per reconnect) tells the owner to reconcile orders by lookup.
 
+An entry with take_profit and stop_loss goes as an Alpaca bracket. Its legs are orders of the
+ledger, under leg_id(entry, kind), while Alpaca names them itself; the adapter translates
+(app.brokers.alpaca.legs), learning each leg's Alpaca order id from every nested order it reads:
+the submit answer, lookups, listings. A trade update about a bracket order the adapter has not
+seen (a fresh process) is worth one listing of recent orders before its report goes on, under
+Alpaca's id if even that did not explain it. Neither an entry nor a leg is replaced: cancel.
+
 I/O starts in `start()` (or the first `reports()`), never in the constructor.
 """
 
@@ -27,27 +34,36 @@ from alpaca.trading.enums import QueryOrderStatus
 from alpaca.trading.models import Order as AlpacaOrder
 from alpaca.trading.models import Position as AlpacaPosition
 from alpaca.trading.models import TradeAccount
-from alpaca.trading.requests import GetOrdersRequest, OrderRequest, ReplaceOrderRequest
+from alpaca.trading.requests import (
+    GetOrderByIdRequest,
+    GetOrdersRequest,
+    OrderRequest,
+    ReplaceOrderRequest,
+)
+from msgspec.structs import replace
 
 from app.brokers.alpaca.config import AlpacaConfig
 from app.brokers.alpaca.errors import VenueHttpError, order_error, query_error
+from app.brokers.alpaca.legs import entry_of
 from app.brokers.alpaca.mapping import (
     AlpacaAccount,
     alpaca_account,
-    broker_order,
     broker_position,
+    datetime_ns,
     ns_datetime,
 )
-from app.brokers.alpaca.order_request import Bracket, order_request, replace_request
+from app.brokers.alpaca.order_ids import OrderIds
+from app.brokers.alpaca.order_request import order_request, replace_request
 from app.brokers.alpaca.rest import AlpacaRest
 from app.brokers.alpaca.stream import GapHandler, StreamSession
-from app.brokers.alpaca.trade_updates import TradeUpdatesWire
+from app.brokers.alpaca.trade_updates import TradeUpdate, TradeUpdatesWire
 from app.brokers.ratelimit import Priority, RateLimiter, Sleep
 from app.domain.backoff import FullJitterBackoff
 from app.domain.execution import ExecutionReport
 from app.domain.order import Order, OrderType, TimeInForce
 from app.ports.broker import (
     BrokerAccount,
+    BrokerError,
     BrokerOrder,
     BrokerPosition,
     BrokerUnavailable,
@@ -94,14 +110,14 @@ class AlpacaBroker:
             base_s=config.backoff_base_s, cap_s=config.backoff_cap_s, random=rng.random
         )
         self._rest = AlpacaRest(config, limiter=limiter, clock=clock, sleep=sleep, backoff=backoff)
-        self._broker_ids: dict[str, str] = {}
-        self._client_ids: dict[str, str] = {}
-        self._reports: asyncio.Queue[ExecutionReport] = asyncio.Queue()
+        self._ids = OrderIds()
+        self._listed_for: set[str] = set()
+        self._updates: asyncio.Queue[TradeUpdate] = asyncio.Queue()
         self.wire = TradeUpdatesWire(
             url=config.trade_stream_url,
             key_id=config.key_id,
             secret_key=config.secret_key,
-            client_id_of=self._client_ids.get,
+            client_id_of=self._ids.client_id,
         )
         self.stream = StreamSession(
             self.wire,
@@ -162,29 +178,26 @@ class AlpacaBroker:
 
     # orders ------------------------------------------------------------------------------
 
-    async def submit(
-        self,
-        order: Order,
-        *,
-        bracket: Bracket | None = None,
-        extended_hours: bool | None = None,
-    ) -> None:
-        """`bracket` sends exit legs with the entry; `extended_hours` overrides the config's
-        default (which applies to limit DAY orders only)."""
+    async def submit(self, order: Order, *, extended_hours: bool | None = None) -> None:
+        """`extended_hours` overrides the config's default, which applies to limit DAY orders
+        that carry no bracket (Alpaca takes brackets in regular hours only)."""
         if extended_hours is None:
             extended_hours = self._config.extended_hours and (
-                order.order_type is OrderType.LIMIT and order.tif is TimeInForce.DAY
+                order.order_type is OrderType.LIMIT
+                and order.tif is TimeInForce.DAY
+                and not order.has_bracket
             )
-        request = order_request(order, bracket=bracket, extended_hours=extended_hours)
+        request = order_request(order, extended_hours=extended_hours)
         try:
             placed = await self._order_call(partial(self._submit_sync, request))
         except VenueHttpError as exc:
             if not exc.duplicate_client_order_id:
                 raise order_error(exc) from exc
-            placed = await self._already_placed(order, exc)
-        self._remember(placed.client_order_id, placed.broker_order_id)
+            await self._already_placed(order, exc)
+            return
+        self._ids.learn(placed)
 
-    async def _already_placed(self, order: Order, error: VenueHttpError) -> BrokerOrder:
+    async def _already_placed(self, order: Order, error: VenueHttpError) -> None:
         """The id is taken: if by this very order, an earlier ambiguous submit got through."""
         seen = await self._lookup(order.client_order_id, Priority.ORDER)
         if seen is None:
@@ -194,7 +207,6 @@ class AlpacaBroker:
                 f"client_order_id {order.client_order_id} is taken by a different order"
             )
         log.info("alpaca_submit_already_placed", order=order.client_order_id)
-        return seen
 
     async def cancel(self, client_order_id: str) -> None:
         """Raises OrderRejected when the order is unknown or already ended."""
@@ -212,11 +224,16 @@ class AlpacaBroker:
         qty: Decimal | None = None,
         limit_price: Decimal | None = None,
     ) -> None:
-        """Alpaca's atomic PATCH: the old order ends REPLACED, `new_client_order_id` carries on."""
+        """Alpaca's atomic PATCH: the old order ends REPLACED, `new_client_order_id` carries on.
+        A bracket's entry or leg is refused: its legs are tied to the entry as sent."""
         request = replace_request(
             new_client_order_id=new_client_order_id, qty=qty, limit_price=limit_price
         )
+        if entry_of(client_order_id) is not None:
+            raise OrderRejected(f"{client_order_id} is a bracket leg: cancel it instead")
         broker_id = await self._broker_id(client_order_id)
+        if self._ids.in_bracket(client_order_id):
+            raise OrderRejected(f"{client_order_id} is a bracket entry: cancel it instead")
         try:
             placed = await self._order_call(partial(self._replace_sync, broker_id, request))
         except VenueHttpError as exc:
@@ -225,8 +242,8 @@ class AlpacaBroker:
                 seen = await self._lookup(new_client_order_id, Priority.ORDER)
             if seen is None:
                 raise order_error(exc) from exc
-            placed = seen
-        self._remember(placed.client_order_id, placed.broker_order_id)
+            return
+        self._ids.learn(placed)
 
     # views -------------------------------------------------------------------------------
 
@@ -236,19 +253,19 @@ class AlpacaBroker:
     async def orders(self, *, since_ns: int) -> list[BrokerOrder]:
         """Every order created at or after since_ns, open or closed, oldest first. Alpaca lists
         a page of at most 500 per request and its `after` is exclusive, so pages overlap by a
-        microsecond and are merged by order id. Bracket legs are rolled up under their entry
-        (`nested`): the legs are the venue's orders, not ones the ledger sent."""
+        microsecond and are merged by order id. Bracket legs come nested under their entry and
+        are listed each after it, under our leg ids: the ledger holds them as orders too."""
         found: dict[str, BrokerOrder] = {}
         after_ns = since_ns - _MICROSECOND_NS
         while True:
-            page = await self._query(partial(self._orders_sync, after_ns))
-            fresh = [seen for seen in page if seen.broker_order_id not in found]
-            for seen in fresh:
-                found[seen.broker_order_id] = seen
-                self._remember(seen.client_order_id, seen.broker_order_id)
+            page = await self._query(partial(self._orders_sync, after_ns, Sort.ASC))
+            fresh = [order for order in page if str(order.id) not in found]
+            for order in fresh:
+                for seen in self._ids.learn(order):
+                    found[seen.broker_order_id] = seen
             if len(page) < self._config.orders_page_size or not fresh:
                 break
-            after_ns = max(seen.created_ns for seen in page) - _MICROSECOND_NS
+            after_ns = max(datetime_ns(order.created_at) for order in page) - _MICROSECOND_NS
         listed = [seen for seen in found.values() if seen.created_ns >= since_ns]
         return sorted(listed, key=lambda seen: seen.created_ns)
 
@@ -270,10 +287,11 @@ class AlpacaBroker:
         return await self._query(self._account_sync)
 
     async def reports(self) -> AsyncGenerator[ExecutionReport, None]:
-        """Execution reports in the order trade_updates delivers them; one consumer."""
+        """Execution reports in the order trade_updates delivers them, bracket legs under our
+        leg ids; one consumer."""
         self._ensure_streaming()
         while True:
-            yield await self._reports.get()
+            yield await self._translated(await self._updates.get())
 
     # plumbing ----------------------------------------------------------------------------
 
@@ -287,19 +305,30 @@ class AlpacaBroker:
             raise query_error(exc) from exc
 
     async def _lookup(self, client_order_id: str, priority: Priority) -> BrokerOrder | None:
+        """A leg is looked up through its entry, nested, as Alpaca does not know our leg id."""
+        entry_id = entry_of(client_order_id)
+        found = await self._fetch(
+            partial(self._by_client_id_sync, entry_id or client_order_id), priority
+        )
+        if found is not None and entry_id is not None and found.legs is None:
+            found = await self._fetch(partial(self._nested_sync, str(found.id)), priority)
+        if found is None:
+            return None
+        learned = self._ids.learn(found)
+        return next((seen for seen in learned if seen.client_order_id == client_order_id), None)
+
+    async def _fetch(
+        self, request: Callable[[], AlpacaOrder], priority: Priority
+    ) -> AlpacaOrder | None:
         try:
-            seen = await self._rest.call(
-                priority, partial(self._by_client_id_sync, client_order_id)
-            )
+            return await self._rest.call(priority, request)
         except VenueHttpError as exc:
             if exc.status == 404:
                 return None
             raise query_error(exc) from exc
-        self._remember(seen.client_order_id, seen.broker_order_id)
-        return seen
 
     async def _broker_id(self, client_order_id: str) -> str:
-        known = self._broker_ids.get(client_order_id)
+        known = self._ids.order_id(client_order_id)
         if known is not None:
             return known
         seen = await self._lookup(client_order_id, Priority.ORDER)
@@ -307,39 +336,59 @@ class AlpacaBroker:
             raise OrderRejected(f"unknown order {client_order_id}")
         return seen.broker_order_id
 
-    def _remember(self, client_order_id: str, broker_order_id: str) -> None:
-        self._broker_ids[client_order_id] = broker_order_id
-        self._client_ids[broker_order_id] = client_order_id
+    async def _publish(self, updates: list[TradeUpdate]) -> None:
+        for update in updates:
+            self._updates.put_nowait(update)
 
-    async def _publish(self, reports: list[ExecutionReport]) -> None:
-        for report in reports:
-            if report.broker_order_id:
-                self._remember(report.client_order_id, report.broker_order_id)
-            self._reports.put_nowait(report)
+    async def _translated(self, update: TradeUpdate) -> ExecutionReport:
+        """The report under our client_order_id. A bracket order never seen is looked for once
+        in a listing of recent orders; one that still is not found keeps Alpaca's id."""
+        report = update.report
+        order_id = report.broker_order_id
+        ours = self._ids.client_id(order_id)
+        if ours is None and update.bracket and order_id not in self._listed_for:
+            self._listed_for.add(order_id)
+            await self._learn_recent()
+            ours = self._ids.client_id(order_id)
+        if ours is None:
+            ours = report.client_order_id
+        self._ids.remember(ours, order_id, bracket=update.bracket)
+        return report if ours == report.client_order_id else replace(report, client_order_id=ours)
+
+    async def _learn_recent(self) -> None:
+        """From the newest page of orders, open or not: a leg's entry may have ended long ago."""
+        try:
+            recent = await self._query(partial(self._orders_sync, None, Sort.DESC))
+        except BrokerError as exc:
+            log.warning("alpaca_recent_orders_unread", error=repr(exc))
+            return
+        for order in recent:
+            self._ids.learn(order)
 
     # the synchronous alpaca-py calls, run on the REST thread pool -------------------------
 
-    def _submit_sync(self, request: OrderRequest) -> BrokerOrder:
-        return broker_order(_expect(self._rest.trading.submit_order(request), AlpacaOrder))
+    def _submit_sync(self, request: OrderRequest) -> AlpacaOrder:
+        return _expect(self._rest.trading.submit_order(request), AlpacaOrder)
 
-    def _replace_sync(self, broker_id: str, request: ReplaceOrderRequest) -> BrokerOrder:
-        answer = self._rest.trading.replace_order_by_id(broker_id, request)
-        return broker_order(_expect(answer, AlpacaOrder))
+    def _replace_sync(self, broker_id: str, request: ReplaceOrderRequest) -> AlpacaOrder:
+        return _expect(self._rest.trading.replace_order_by_id(broker_id, request), AlpacaOrder)
 
-    def _by_client_id_sync(self, client_order_id: str) -> BrokerOrder:
-        answer = self._rest.trading.get_order_by_client_id(client_order_id)
-        return broker_order(_expect(answer, AlpacaOrder))
+    def _by_client_id_sync(self, client_order_id: str) -> AlpacaOrder:
+        return _expect(self._rest.trading.get_order_by_client_id(client_order_id), AlpacaOrder)
 
-    def _orders_sync(self, after_ns: int) -> list[BrokerOrder]:
+    def _nested_sync(self, order_id: str) -> AlpacaOrder:
+        nested = GetOrderByIdRequest(nested=True)
+        return _expect(self._rest.trading.get_order_by_id(order_id, nested), AlpacaOrder)
+
+    def _orders_sync(self, after_ns: int | None, direction: Sort) -> list[AlpacaOrder]:
         request = GetOrdersRequest(
             status=QueryOrderStatus.ALL,
             limit=self._config.orders_page_size,
-            after=ns_datetime(after_ns),
-            direction=Sort.ASC,
+            after=None if after_ns is None else ns_datetime(after_ns),
+            direction=direction,
             nested=True,
         )
-        answer = self._rest.trading.get_orders(request)
-        return [broker_order(order) for order in _expect_list(answer, AlpacaOrder)]
+        return _expect_list(self._rest.trading.get_orders(request), AlpacaOrder)
 
     def _positions_sync(self) -> list[BrokerPosition]:
         answer = self._rest.trading.get_all_positions()

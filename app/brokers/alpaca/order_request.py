@@ -7,7 +7,6 @@ decimal. Prices quantized to the tick and share quantities always do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from alpaca.trading.enums import OrderClass, OrderSide
@@ -33,17 +32,6 @@ _TIF = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Bracket:
-    """Exit legs sent with an entry as one Alpaca bracket order: a take-profit limit and a
-    stop (a stop-limit when `stop_limit` is set). The domain Order has no field for them, so
-    AlpacaBroker.submit takes one as an optional argument."""
-
-    take_profit: Decimal
-    stop_loss: Decimal
-    stop_limit: Decimal | None = None
-
-
 def wire_number(value: Decimal, *, what: str) -> float:
     """The float alpaca-py will serialise; refused when it would not say `value` exactly."""
     number = float(value)
@@ -56,7 +44,11 @@ def _is_whole(qty: Decimal) -> bool:
     return qty == qty.to_integral_value()
 
 
-def _check(order: Order, *, bracket: Bracket | None, extended_hours: bool) -> None:
+def _check(order: Order, *, extended_hours: bool) -> None:
+    if order.is_leg:
+        raise OrderRejected(f"{order.client_order_id} is a bracket leg: Alpaca sends it")
+    if order.order_type is OrderType.STOP:
+        raise OrderRejected("a stop order only goes as a bracket's stop-loss leg")
     if order.qty <= ZERO:
         raise OrderRejected(f"qty must be positive, got {order.qty}")
     is_day = order.tif is TimeInForce.DAY
@@ -66,31 +58,33 @@ def _check(order: Order, *, bracket: Bracket | None, extended_hours: bool) -> No
         raise OrderRejected("a limit order needs a limit price")
     if extended_hours and not (order.order_type is OrderType.LIMIT and is_day):
         raise OrderRejected("extended hours only take limit DAY orders")
-    if bracket is None:
+    if order.take_profit is None and order.stop_loss is None:
         return
+    if order.take_profit is None or order.stop_loss is None:
+        raise OrderRejected("a bracket needs both a take-profit and a stop-loss")
     if order.tif is TimeInForce.IOC or extended_hours or not _is_whole(order.qty):
         raise OrderRejected("a bracket is DAY or GTC, whole shares, regular hours only")
     above, below = (
-        (bracket.take_profit, bracket.stop_loss)
+        (order.take_profit, order.stop_loss)
         if order.side is Side.BUY
-        else (bracket.stop_loss, bracket.take_profit)
+        else (order.stop_loss, order.take_profit)
     )
     if above <= below:
         raise OrderRejected("a bracket's take-profit must lie beyond its stop, on the exit side")
 
 
-def order_request(
-    order: Order, *, bracket: Bracket | None = None, extended_hours: bool = False
-) -> OrderRequest:
-    """Raises OrderRejected for what Alpaca would refuse; nothing is sent then."""
-    _check(order, bracket=bracket, extended_hours=extended_hours)
+def order_request(order: Order, *, extended_hours: bool = False) -> OrderRequest:
+    """Raises OrderRejected for what Alpaca would refuse; nothing is sent then. An entry with
+    `take_profit` and `stop_loss` goes as one bracket order: a take-profit limit leg and a
+    stop-loss stop leg, both of which Alpaca creates and names."""
+    _check(order, extended_hours=extended_hours)
     try:
-        return _build(order, bracket=bracket, extended_hours=extended_hours)
+        return _build(order, extended_hours=extended_hours)
     except ValueError as exc:  # alpaca-py's own validation of the request model
         raise OrderRejected(f"alpaca-py refused the order: {exc}") from exc
 
 
-def _build(order: Order, *, bracket: Bracket | None, extended_hours: bool) -> OrderRequest:
+def _build(order: Order, *, extended_hours: bool) -> OrderRequest:
     fields: dict[str, object] = {
         "symbol": order.symbol,
         "qty": wire_number(order.qty, what="qty"),
@@ -100,15 +94,13 @@ def _build(order: Order, *, bracket: Bracket | None, extended_hours: bool) -> Or
     }
     if extended_hours:
         fields["extended_hours"] = True
-    if bracket is not None:
-        stop_limit = bracket.stop_limit
+    if order.take_profit is not None and order.stop_loss is not None:
         fields["order_class"] = OrderClass.BRACKET
         fields["take_profit"] = TakeProfitRequest(
-            limit_price=wire_number(bracket.take_profit, what="take-profit")
+            limit_price=wire_number(order.take_profit, what="take-profit")
         )
         fields["stop_loss"] = StopLossRequest(
-            stop_price=wire_number(bracket.stop_loss, what="stop"),
-            limit_price=None if stop_limit is None else wire_number(stop_limit, what="stop limit"),
+            stop_price=wire_number(order.stop_loss, what="stop-loss")
         )
     if order.order_type is OrderType.MARKET or order.limit_price is None:
         return MarketOrderRequest(**fields)

@@ -13,6 +13,10 @@ new/accepted -> ACCEPTED; fill/partial_fill -> FILL carrying the event's executi
 an event has none, an id derived from the order id and its cumulative filled quantity, which a
 replay repeats; canceled, rejected, expired, replaced map one to one; the pending_* and other
 informational events carry nothing the platform acts on.
+
+Each report comes as a TradeUpdate under Alpaca's own ids: a bracket leg's client_order_id is
+one Alpaca generated, which AlpacaBroker translates to the ledger's leg id before handing the
+report on.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ class _Order(msgspec.Struct):
     filled_qty: Decimal = ZERO
     updated_at: str | None = None
     replaced_by: str | None = None
+    order_class: str = "simple"
 
 
 class _Update(msgspec.Struct):
@@ -81,6 +86,14 @@ class _Update(msgspec.Struct):
     execution_id: str | None = None
     price: Decimal | None = None
     qty: Decimal | None = None
+
+
+class TradeUpdate(msgspec.Struct, frozen=True):
+    """A report under Alpaca's ids, and whether its order is part of a bracket (an entry, or
+    a leg whose client_order_id Alpaca chose)."""
+
+    report: ExecutionReport
+    bracket: bool = False
 
 
 class MalformedUpdate(ValueError):
@@ -155,13 +168,13 @@ class TradeUpdatesWire:
         self._client_id_of = client_id_of
         self.malformed = 0
 
-    async def handshake(self, ws: ClientConnection) -> list[ExecutionReport]:
+    async def handshake(self, ws: ClientConnection) -> list[TradeUpdate]:
         auth = {
             "action": "authenticate",
             "data": {"key_id": self._key_id, "secret_key": self._secret_key},
         }
         await ws.send(msgspec.json.encode(auth).decode())
-        early: list[ExecutionReport] = []
+        early: list[TradeUpdate] = []
         authorization = await self._expect(ws, "authorization", _Authorization, early)
         if authorization.status != "authorized":
             raise StreamRefused(f"trade_updates authorization: {authorization.status}")
@@ -177,7 +190,7 @@ class TradeUpdatesWire:
         ws: ClientConnection,
         stream: str,
         kind: type[_Answer],
-        early: list[ExecutionReport],
+        early: list[TradeUpdate],
     ) -> _Answer:
         """The data of the next `stream` message; trade updates before it are kept in `early`."""
         while True:
@@ -187,17 +200,17 @@ class TradeUpdatesWire:
                     return msgspec.json.decode(envelope.data, type=kind)
             except msgspec.DecodeError as exc:
                 raise StreamRefused(f"unreadable handshake answer: {exc}") from exc
-            early.extend(self._reports(envelope))
+            early.extend(self._updates(envelope))
 
-    def decode(self, frame: str | bytes) -> list[ExecutionReport]:
+    def decode(self, frame: str | bytes) -> list[TradeUpdate]:
         try:
             envelope = msgspec.json.decode(frame, type=_Envelope)
         except msgspec.DecodeError:
             self._count_malformed("unreadable frame")
             return []
-        return self._reports(envelope)
+        return self._updates(envelope)
 
-    def _reports(self, envelope: _Envelope) -> list[ExecutionReport]:
+    def _updates(self, envelope: _Envelope) -> list[TradeUpdate]:
         if envelope.stream != STREAM:
             return []
         try:
@@ -209,7 +222,9 @@ class TradeUpdatesWire:
         except (msgspec.DecodeError, MalformedUpdate) as exc:
             self._count_malformed(str(exc))
             return []
-        return [] if report is None else [report]
+        if report is None:
+            return []
+        return [TradeUpdate(report, bracket=update.order.order_class == "bracket")]
 
     def _count_malformed(self, error: str) -> None:
         self.malformed += 1

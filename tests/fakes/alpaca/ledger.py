@@ -10,6 +10,15 @@ its `new` event; `omit_execution_id` leaves the id out of fill events (older API
 comes (`set_price`): orders a test wants still working at some moment.
 `refused_duplicates` lists every client_order_id sent again after the venue had it.
 Requests the real venue refuses raise VenueRefusal with Alpaca's status, code and message.
+
+Brackets, as Alpaca runs them: the entry brings a take-profit limit leg and a stop-loss stop
+leg with client_order_ids the venue generates, both `held` until the entry has filled
+completely. Then the take-profit goes `new` and works as a limit; the stop-loss stays held
+until a price reaches its stop (a sell stop at or below, a buy stop at or above), then goes
+`new` and fills at that price. Legs act from the first price after the entry filled. A fill
+on either leg cancels the other, cancelling either cancels both, and an entry that ends
+without filling completely cancels its legs. An order's JSON nests its legs only when asked
+(`nested`), as Alpaca's does; its trade_updates never do.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from typing import Any
 from app.ports.clock import Clock
 
 ZERO = Decimal("0")
-OPEN_STATUSES = frozenset({"new", "accepted", "partially_filled"})
+OPEN_STATUSES = frozenset({"new", "accepted", "partially_filled", "held"})
 
 Json = dict[str, Any]
 
@@ -60,6 +69,7 @@ class FakeOrder:
     time_in_force: str
     created_ns: int
     limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
     extended_hours: bool = False
     order_class: str = "simple"
     status: str = "new"
@@ -70,6 +80,8 @@ class FakeOrder:
     replaced_by: str | None = None
     is_leg: bool = False
     legs: list[FakeOrder] = field(default_factory=list)
+    parent: FakeOrder | None = None
+    armed: bool = False  # a leg whose entry has filled completely
 
     @property
     def remaining(self) -> Decimal:
@@ -79,7 +91,7 @@ class FakeOrder:
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def json(self) -> Json:
+    def json(self, *, nested: bool = False) -> Json:
         stamp = iso(self.updated_ns or self.created_ns)
         avg = self.filled_value / self.filled_qty if self.filled_qty else None
         return {
@@ -108,10 +120,10 @@ class FakeOrder:
             "side": self.side,
             "time_in_force": self.time_in_force,
             "limit_price": text(self.limit_price),
-            "stop_price": None,
+            "stop_price": text(self.stop_price),
             "status": self.status,
             "extended_hours": self.extended_hours,
-            "legs": [leg.json() for leg in self.legs] or None,
+            "legs": [leg.json() for leg in self.legs] if nested and self.legs else None,
             "trail_percent": None,
             "trail_price": None,
             "hwm": None,
@@ -190,6 +202,7 @@ class FakeLedger:
         if not order.is_open:
             raise VenueRefusal(422, 42210000, f'order is already in "{order.status}" state')
         self._end(order, "canceled")
+        self._end_sibling(order)
 
     def replace(self, order_id: str, body: Json) -> FakeOrder:
         """`qty` is the new total, filled shares included; the new order carries the rest."""
@@ -227,10 +240,18 @@ class FakeLedger:
         return new
 
     def set_price(self, symbol: str, price: Decimal) -> None:
-        """A new last price: resting orders that it makes marketable fill."""
+        """A new last price: resting orders that it makes marketable fill, a stop-loss leg it
+        reaches triggers. Legs armed by an entry filling now act from the next price."""
         self.prices[symbol] = price
-        for order in list(self.orders.values()):
-            if order.symbol == symbol and order.is_open and not order.is_leg:
+        working = [
+            order
+            for order in self.orders.values()
+            if order.symbol == symbol and order.is_open and (order.armed or not order.is_leg)
+        ]
+        for order in working:
+            if order.order_type == "stop":
+                self._trigger(order, price)
+            else:
                 self._fill_marketable(order)
 
     # views -------------------------------------------------------------------------------
@@ -317,10 +338,10 @@ class FakeLedger:
 
     def _legs(self, parent: FakeOrder, body: Json) -> list[FakeOrder]:
         exit_side = "sell" if parent.side == "buy" else "buy"
-        take_profit = body["take_profit"]["limit_price"]
-        stop = body["stop_loss"]["stop_price"]
+        take_profit = Decimal(str(body["take_profit"]["limit_price"]))
+        stop = Decimal(str(body["stop_loss"]["stop_price"]))
         legs = []
-        for kind, price in (("limit", take_profit), ("stop", stop)):
+        for kind, limit, stop_price in (("limit", take_profit, None), ("stop", None, stop)):
             legs.append(
                 FakeOrder(
                     id=self.new_id(),
@@ -331,10 +352,12 @@ class FakeLedger:
                     order_type=kind,
                     time_in_force=parent.time_in_force,
                     created_ns=parent.created_ns,
-                    limit_price=Decimal(str(price)),
+                    limit_price=limit,
+                    stop_price=stop_price,
                     order_class="bracket",
                     status="held",
                     is_leg=True,
+                    parent=parent,
                 )
             )
         return legs
@@ -357,6 +380,21 @@ class FakeLedger:
         else:
             self._emit("new", order)
             self._fill_marketable(order)
+
+    def _trigger(self, leg: FakeOrder, price: Decimal) -> None:
+        """A held stop-loss leg whose stop the price reached goes live and fills at it."""
+        if self.hold_fills or leg.stop_price is None:
+            return
+        reached = price <= leg.stop_price if leg.side == "sell" else price >= leg.stop_price
+        if leg.status == "held" and reached:
+            self._go_live(leg)
+        if leg.status != "held":
+            self._fill_marketable(leg)
+
+    def _go_live(self, order: FakeOrder) -> None:
+        order.status = "new"
+        order.updated_ns = self.clock.now_ns()
+        self._emit("new", order)
 
     def _fill_marketable(self, order: FakeOrder) -> None:
         price = self.prices.get(order.symbol)
@@ -403,11 +441,34 @@ class FakeLedger:
         if not self.omit_execution_id:
             extra["execution_id"] = execution.execution_id
         self._emit("fill" if order.status == "filled" else "partial_fill", order, extra)
+        if order.is_leg:
+            self._end_sibling(order)
+        elif order.status == "filled":
+            self._arm_legs(order)
+
+    def _arm_legs(self, entry: FakeOrder) -> None:
+        """The entry has filled completely: the take-profit works, the stop-loss stays held."""
+        for leg in entry.legs:
+            if leg.is_open:
+                leg.armed = True
+                if leg.order_type == "limit":
+                    self._go_live(leg)
 
     def _end(self, order: FakeOrder, status: str) -> None:
+        """Canceled or replaced: legs of an entry that did not fill completely go with it."""
         order.status = status
         order.updated_ns = self.clock.now_ns()
         self._emit(status, order)
+        for leg in order.legs:
+            if leg.is_open:
+                self._end(leg, "canceled")
+
+    def _end_sibling(self, order: FakeOrder) -> None:
+        """One cancels other: when `order` is a leg, its other leg ends canceled if open."""
+        siblings = order.parent.legs if order.parent is not None else []
+        for sibling in siblings:
+            if sibling is not order and sibling.is_open:
+                self._end(sibling, "canceled")
 
     def _emit(self, event: str, order: FakeOrder, extra: Json | None = None) -> None:
         data: Json = {

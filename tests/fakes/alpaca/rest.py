@@ -2,7 +2,9 @@
 
 Routes, as alpaca-py calls them: POST/GET /v2/orders, GET/PATCH/DELETE /v2/orders/{id},
 GET /v2/orders:by_client_order_id, GET /v2/positions, GET /v2/account, GET /v2/stocks/bars.
-Requests without the configured APCA-API-KEY-ID/SECRET-KEY headers get 401.
+Requests without the configured APCA-API-KEY-ID/SECRET-KEY headers get 401. A bracket's legs
+come nested under their entry in the answer to its POST and where `nested=true` asks for them
+(the listing, GET by id); the listing shows them as orders of their own otherwise.
 
 Fault knobs act on the next requests a `Fault` matches (by method and path prefix):
 `status` answers that status (after applying the request when `after_apply`, so the venue has
@@ -175,7 +177,7 @@ class FakeAlpacaRest(FakeTcpServer):
         ledger = self.ledger
         method, path = request.method, request.path
         if path == "/v2/orders" and method == "POST":
-            return _Answer(200, ledger.submit(_json(request)).json())
+            return _Answer(200, ledger.submit(_json(request)).json(nested=True))
         if path == "/v2/orders" and method == "GET":
             return _Answer(200, self._list_orders(request))
         if path == "/v2/orders:by_client_order_id" and method == "GET":
@@ -191,7 +193,7 @@ class FakeAlpacaRest(FakeTcpServer):
             if method == "PATCH":
                 return _Answer(200, ledger.replace(order_id, _json(request)).json())
             if method == "GET" and order_id in ledger.orders:
-                return _Answer(200, ledger.orders[order_id].json())
+                return _Answer(200, ledger.orders[order_id].json(nested=_nested(request)))
             raise VenueRefusal(404, 40410000, "order not found")
         if path == "/v2/positions" and method == "GET":
             return _Answer(200, ledger.positions_json())
@@ -205,7 +207,7 @@ class FakeAlpacaRest(FakeTcpServer):
         """status open/closed/all, `after` (exclusive, by creation), direction (default desc),
         limit; legs listed on their own unless `nested`."""
         status = request.param("status", "open")
-        nested = (request.param("nested") or "").lower() == "true"
+        nested = _nested(request)
         orders = [o for o in self.ledger.orders.values() if not (nested and o.is_leg)]
         if status == "open":
             orders = [o for o in orders if o.is_open]
@@ -217,7 +219,7 @@ class FakeAlpacaRest(FakeTcpServer):
             orders = [o for o in orders if o.created_ns > after_ns]
         orders.sort(key=lambda o: o.created_ns, reverse=request.param("direction") != "asc")
         limit = int(request.param("limit", "50") or "50")
-        return [o.json() for o in orders[:limit]]
+        return [o.json(nested=nested) for o in orders[:limit]]
 
     async def _read(self, head: bytes, reader: asyncio.StreamReader) -> HttpRequest:
         request_line, *header_lines = head.decode("latin-1").split("\r\n")
@@ -233,6 +235,11 @@ class FakeAlpacaRest(FakeTcpServer):
         return HttpRequest(
             method, url.path, parse_qs(url.query), headers, body, self.clock.now_ns()
         )
+
+
+def _nested(request: HttpRequest) -> bool:
+    """Whether the request asks for bracket legs rolled up under their entry."""
+    return (request.param("nested") or "").lower() == "true"
 
 
 def _json(request: HttpRequest) -> Json:

@@ -36,6 +36,7 @@ def test_spells_every_field_in_plain_json_types() -> None:
         "max_hold_s": 900,
         "flatten_before_close_s": None,
         "stale_after_s": 3.0,
+        "bracket": False,
     }
 
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.brokers.alpaca.order_request import Bracket, order_request, replace_request
+from app.brokers.alpaca.order_request import order_request, replace_request
+from app.domain.bracket import legs_of
 from app.domain.order import Order, OrderType, TimeInForce
 from app.domain.signal import Side
 from app.ports.broker import OrderRejected
@@ -50,20 +51,44 @@ def test_extended_hours_is_flagged_on_limit_day_orders_only() -> None:
         order_request(order(), extended_hours=True)
 
 
-def test_a_bracket_sends_both_exit_legs() -> None:
-    bracket = Bracket(take_profit=Decimal("11.00"), stop_loss=Decimal("9.50"))
-    fields = order_request(limit(), bracket=bracket).to_request_fields()
+def bracketed(entry: Order, *, take_profit: str = "11.00", stop_loss: str = "9.50") -> Order:
+    return dataclasses.replace(
+        entry, take_profit=Decimal(take_profit), stop_loss=Decimal(stop_loss)
+    )
+
+
+def test_an_entry_with_take_profit_and_stop_loss_goes_as_a_bracket() -> None:
+    fields = order_request(bracketed(limit())).to_request_fields()
     assert fields["order_class"] == "bracket"
     assert fields["take_profit"] == {"limit_price": 11.0}
     assert fields["stop_loss"] == {"stop_price": 9.5}
 
 
 def test_a_bracket_with_its_legs_on_the_wrong_side_is_refused() -> None:
-    upside_down = Bracket(take_profit=Decimal("9.00"), stop_loss=Decimal("11.00"))
+    upside_down = bracketed(limit(), take_profit="9.00", stop_loss="11.00")
     with pytest.raises(OrderRejected, match="take-profit"):
-        order_request(limit(), bracket=upside_down)
-    sell = dataclasses.replace(limit(), side=Side.SELL)
-    assert order_request(sell, bracket=upside_down).to_request_fields()["side"] == "sell"
+        order_request(upside_down)
+    sell = dataclasses.replace(upside_down, side=Side.SELL)
+    assert order_request(sell).to_request_fields()["side"] == "sell"
+
+
+def test_half_a_bracket_ioc_brackets_and_extended_hours_brackets_are_refused() -> None:
+    with pytest.raises(OrderRejected, match="both"):
+        order_request(dataclasses.replace(limit(), take_profit=Decimal("11.00")))
+    with pytest.raises(OrderRejected, match="regular hours"):
+        order_request(dataclasses.replace(bracketed(limit()), tif=TimeInForce.IOC))
+    with pytest.raises(OrderRejected, match="regular hours"):
+        order_request(bracketed(limit()), extended_hours=True)
+
+
+def test_a_leg_or_a_stop_order_is_never_sent_on_its_own() -> None:
+    take_profit, stop_loss = legs_of(bracketed(limit("e-1")))
+    for leg in (take_profit, stop_loss):
+        with pytest.raises(OrderRejected, match="leg"):
+            order_request(leg)
+    stop = dataclasses.replace(stop_loss, parent=None, closes=None)
+    with pytest.raises(OrderRejected, match="stop"):
+        order_request(stop)
 
 
 def test_a_price_a_float_cannot_carry_exactly_is_refused() -> None:
