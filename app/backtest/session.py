@@ -100,6 +100,7 @@ class BacktestSession:
             exit_interval_s=1 if tick_input else interval_s,
         )
         self.execution: ExecutionEngine = setup.execution.engine(strategies)
+        self._latency_ns = setup.venue.latency_ns
         self.venue = SimVenue(
             setup.venue.config(starting_cash=setup.execution.starting_cash),
             ids=SequentialIds(f"bt{seed}"),
@@ -185,9 +186,20 @@ class BacktestSession:
         self._decide(self.shard.on_time(now_ns), entries=entries)
 
     def flatten(self, now_ns: int) -> None:
-        """Exit every open lot now, at market (the session is ending and nothing is carried)."""
+        """Exit every open lot now, at market (the session is ending and nothing is carried).
+        A lot the venue's bracket legs guard has them cancelled first; its exit goes out once
+        the cancels have reached the venue (one venue latency later)."""
         self._at(now_ns)
-        signals = [
+        self._decide(self._flatten_signals(now_ns), entries=False)
+        if not any(o.is_leg for o in self.execution.cancels_due(now_ns)):
+            return
+        self._send_cancels(now_ns)
+        settled_ns = now_ns + self._latency_ns
+        self._at(settled_ns)
+        self._decide(self._flatten_signals(settled_ns, after="|legs"), entries=False)
+
+    def _flatten_signals(self, now_ns: int, *, after: str = "") -> list[Signal]:
+        return [
             Signal(
                 strategy=lot.strategy,
                 symbol=lot.symbol,
@@ -195,14 +207,13 @@ class BacktestSession:
                 kind=SignalKind.EXIT,
                 ts_ns=now_ns,
                 price=self.shard.last_price.get(lot.symbol, float(lot.avg_price)),
-                dedup_key=f"{FLATTEN}|{lot.entry_order_id}|{now_ns}",
+                dedup_key=f"{FLATTEN}|{lot.entry_order_id}|{now_ns}{after}",
                 priority=EXIT_PRIORITY,
                 reason=FLATTEN,
                 closes=lot.entry_order_id,
             )
             for lot in self.open_lots()
         ]
-        self._decide(signals, entries=False)
 
     def end_of_day(self, now_ns: int) -> None:
         """The session closed: open DAY orders expire at the venue."""

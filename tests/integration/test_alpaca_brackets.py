@@ -24,24 +24,6 @@ PRICE = Decimal("10.00")
 TP, SL = "tr-1-tp", "tr-1-sl"
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(OPEN_NS)
-
-
-@pytest.fixture
-async def venue(clock: ManualClock) -> AsyncIterator[FakeAlpaca]:
-    async with FakeAlpaca(clock=clock) as fake:
-        fake.ledger.set_price("ABC", PRICE)
-        yield fake
-
-
-@pytest.fixture
-async def broker(venue: FakeAlpaca, clock: ManualClock) -> AsyncIterator[AlpacaBroker]:
-    async with make_broker(venue, clock) as started:
-        yield started
-
-
 def bracket(coid: str = "tr-1", *, limit: str | None = None) -> Order:
     """A 10-share buy with a take-profit at 11.00 and a stop-loss at 9.50; market unless
     `limit` is given."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import msgspec
@@ -27,24 +26,6 @@ from tests.fakes.alpaca.venue import FakeAlpaca
 from tests.redis_harness import eventually
 
 PRICE = Decimal("10.00")
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(OPEN_NS)
-
-
-@pytest.fixture
-async def venue(clock: ManualClock) -> AsyncIterator[FakeAlpaca]:
-    async with FakeAlpaca(clock=clock) as fake:
-        fake.ledger.set_price("ABC", PRICE)
-        yield fake
-
-
-@pytest.fixture
-async def broker(venue: FakeAlpaca, clock: ManualClock) -> AsyncIterator[AlpacaBroker]:
-    async with make_broker(venue, clock) as started:
-        yield started
 
 
 def limit(coid: str, *, price: str, qty: str = "10") -> Order:

@@ -31,18 +31,6 @@ def on_submit(kind: FaultKind, **options: Any) -> Fault:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(OPEN_NS)
-
-
-@pytest.fixture
-async def venue(clock: ManualClock) -> AsyncIterator[FakeAlpaca]:
-    async with FakeAlpaca(clock=clock) as fake:
-        fake.ledger.set_price("ABC", Decimal("10.00"))
-        yield fake
-
-
-@pytest.fixture
 async def broker(venue: FakeAlpaca, clock: ManualClock) -> AsyncIterator[AlpacaBroker]:
     async with make_broker(venue, clock, request_timeout_s=0.3) as started:
         yield started

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
@@ -11,6 +12,7 @@ from app.backtest.setup import CoreSetup
 from app.backtest.strategies import select_strategies
 from app.domain.calendar import session_open_ns
 from app.domain.signal import Side
+from app.exits.config import ExitConfig, Target
 from tests.unit.backtest.builders import (
     DAY_1,
     DAY_2,
@@ -165,3 +167,33 @@ def test_progress_reports_every_bar_replayed() -> None:
     assert seen[-1] == (len(table), len(table))
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
     assert len(seen) == len(np.unique(table.ts))
+
+
+class _BracketProbe(Probe):
+    exit = ExitConfig(
+        stop_pct=5.0,
+        targets=(Target(50.0, 1.0),),
+        max_hold_s=7 * 86_400,
+        flatten_before_close_s=None,
+        bracket=True,
+    )
+
+
+def _bracket_run(rows: list[Row], probe: Probe) -> BacktestResult:
+    return run_bars(bar_table(rows), strategies=[probe], setup=core_setup(), carry=False, seed=1)
+
+
+def test_a_position_the_venues_legs_guard_is_still_flattened_at_the_end() -> None:
+    result = _bracket_run(FIVE_MINUTES, _BracketProbe(OPEN_1 + MINUTE))
+    (trade,) = result.trades
+    assert trade.exit_reason == "flatten" and trade.exit_ns == OPEN_1 + 4 * MINUTE
+    assert result.open_lots == []
+
+
+def test_the_take_profit_leg_closes_a_position_at_the_venue() -> None:
+    probe = _BracketProbe(OPEN_1 + MINUTE)
+    probe.exit = replace(_BracketProbe.exit, targets=(Target(2.0, 1.0),))
+    (trade,) = _bracket_run(FIVE_MINUTES, probe).trades
+    # the leg rests at 10.20 (2% over the 10.00 decision price) and fills in minute 3
+    assert trade.exit_reason == "target" and trade.exit_ns == OPEN_1 + 3 * MINUTE
+    assert trade.exit_price >= Decimal("10.20")
