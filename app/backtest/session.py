@@ -132,12 +132,12 @@ class BacktestSession:
         self._decide(self._shard_step(start_ns, bars), entries=True)
 
     def _shard_step(self, start_ns: int, bars: Sequence[BarRow]) -> list[Signal]:
-        """The shard's side of a bar step: the same prints through its tick path."""
+        """The shard's side of a bar step: the same prints, each bar aggregated whole."""
         assert self._prints is not None
         ticks = self._prints.of(start_ns, bars)
         if ticks:
             self.clock.advance_to(ticks[-1].ts_ns)
-        return self.shard.on_ticks(ticks)
+        return self.shard.on_bar_prints(ticks, self._prints.tallies(start_ns, bars))
 
     def prints(self, ticks: Sequence[Tick], *, entries: bool = True) -> None:
         """Recorded prints in time order: the venue, then the shard; decide what it signals."""

@@ -34,6 +34,7 @@ from app.domain.detection import Detection, DetectionKind
 from app.domain.market import Tick
 
 _NS = 1_000_000_000
+_MINUTE_NS = 60 * _NS
 _NEVER = -(2**63)
 
 
@@ -52,7 +53,7 @@ class _Tape:
 
     def __init__(self, config: FastMoverConfig, ts_ns: int) -> None:
         self.ts_ns = ts_ns
-        self.minute = ts_ns // (60 * _NS)
+        self.minute = ts_ns // _MINUTE_NS
         self.minute_volume = 0
         self.baseline = SeededEwma(span=config.baseline_minutes, seed=config.min_baseline_minutes)
         self.windows = [MoveWindow(w.seconds) for w in config.windows]
@@ -86,7 +87,10 @@ class FastMoverDetector:
             self.late_ticks += 1
             ts_ns = tape.ts_ns
         tape.ts_ns = ts_ns
-        self._count_minute(tape, ts_ns // (60 * _NS), size)
+        minute = ts_ns // _MINUTE_NS
+        if minute > tape.minute:
+            self._close_minutes(tape, minute)
+        tape.minute_volume += size
 
         second = ts_ns // _NS
         for window in tape.windows:
@@ -106,14 +110,13 @@ class FastMoverDetector:
         tape = self._tapes.get(symbol)
         return sum(len(w) for w in tape.windows) if tape is not None else 0
 
-    def _count_minute(self, tape: _Tape, minute: int, size: int) -> None:
-        if minute > tape.minute:
-            tape.baseline.add(tape.minute_volume)
-            idle = min(minute - tape.minute - 1, self._config.max_idle_minutes)
-            tape.baseline.add_zeros(idle)
-            tape.minute = minute
-            tape.minute_volume = 0
-        tape.minute_volume += size
+    def _close_minutes(self, tape: _Tape, minute: int) -> None:
+        """The minute counted so far, and any silent ones since, join the baseline."""
+        tape.baseline.add(tape.minute_volume)
+        idle = min(minute - tape.minute - 1, self._config.max_idle_minutes)
+        tape.baseline.add_zeros(idle)
+        tape.minute = minute
+        tape.minute_volume = 0
 
     def _fire(
         self, tape: _Tape, symbol: str, ts_ns: int, price: float, per_minute: float
@@ -123,12 +126,12 @@ class FastMoverDetector:
         best_move = best_ratio = 0.0
         emitted = tape.emitted_ns
         for i, window in enumerate(tape.windows):
+            ratio = window.volume / (per_minute * self._minutes_per_window[i])
+            if ratio < self._config.volume_mult or ts_ns - emitted[i] < self._cooldown_ns:
+                continue  # tested first: most prints fail it, and it is cheaper than the move
             move = window.move_pct(price)
             threshold = self._thresholds[i]
             if abs(move) < threshold:
-                continue
-            ratio = window.volume / (per_minute * self._minutes_per_window[i])
-            if ratio < self._config.volume_mult or ts_ns - emitted[i] < self._cooldown_ns:
                 continue
             emitted[i] = ts_ns
             margin = abs(move) / threshold

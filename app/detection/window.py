@@ -23,11 +23,12 @@ from collections import deque
 class MoveWindow:
     """How far the price moved, and how much traded, in the last `seconds` seconds."""
 
-    __slots__ = ("_highs", "_lows", "_volumes", "seconds", "volume")
+    __slots__ = ("_highs", "_lows", "_second", "_volumes", "seconds", "volume")
 
     def __init__(self, seconds: int) -> None:
         self.seconds = seconds
         self.volume = 0
+        self._second: int | None = None
         self._lows: deque[tuple[int, float]] = deque()
         self._highs: deque[tuple[int, float]] = deque()
         self._volumes: deque[tuple[int, int]] = deque()
@@ -45,29 +46,41 @@ class MoveWindow:
         return self._highs[0][1]
 
     def push(self, second: int, price: float, size: int) -> None:
-        """Add a print; `second` must not go backwards (the caller clamps late prints)."""
+        """Add a print; `second` must not go backwards (the caller clamps late prints).
+
+        Samples leave the head only when the second moves on, and a print in the newest second
+        merges into its samples; a live tape prints many times a second, so that is the path
+        most prints take."""
+        lows, highs = self._lows, self._highs
+        self.volume += size
+        if second == self._second:
+            if lows[-1][1] > price:
+                while lows and lows[-1][1] >= price:
+                    lows.pop()
+                lows.append((second, price))
+            if highs[-1][1] < price:
+                while highs and highs[-1][1] <= price:
+                    highs.pop()
+                highs.append((second, price))
+            volumes = self._volumes
+            volumes[-1] = (second, volumes[-1][1] + size)
+            return
+        self._second = second
         floor = second - self.seconds
-        lows, highs, volumes = self._lows, self._highs, self._volumes
+        volumes = self._volumes
         while lows and lows[0][0] <= floor:
             lows.popleft()
         while highs and highs[0][0] <= floor:
             highs.popleft()
         while volumes and volumes[0][0] <= floor:
             self.volume -= volumes.popleft()[1]
-
-        if not (lows and lows[-1][0] == second and lows[-1][1] <= price):
-            while lows and lows[-1][1] >= price:
-                lows.pop()
-            lows.append((second, price))
-        if not (highs and highs[-1][0] == second and highs[-1][1] >= price):
-            while highs and highs[-1][1] <= price:
-                highs.pop()
-            highs.append((second, price))
-        if volumes and volumes[-1][0] == second:
-            volumes[-1] = (second, volumes[-1][1] + size)
-        else:
-            volumes.append((second, size))
-        self.volume += size
+        while lows and lows[-1][1] >= price:
+            lows.pop()
+        lows.append((second, price))
+        while highs and highs[-1][1] <= price:
+            highs.pop()
+        highs.append((second, price))
+        volumes.append((second, size))
 
     def move_pct(self, price: float) -> float:
         """The signed move to `price` (the newest print) from the window's far extreme: the rise

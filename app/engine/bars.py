@@ -16,12 +16,36 @@ Call `flush_until(now - allowed_lateness)` to leave stragglers room.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from app.domain.calendar import NS_PER_SECOND, session_span
 from app.domain.market import Bar, Session, Tick
 
 _HALF_HOUR_S = 1800
 _DueKey = tuple[int, int]  # (end_ns, interval_s)
+
+
+class BucketTally(NamedTuple):
+    """What a run of one symbol's prints within one bucket adds up to, in print order: the
+    first print's price, the extremes, the last print's price and time, the shares, the prints
+    and the sum of price times size (added print by print, as the aggregator adds them)."""
+
+    symbol: str
+    last_ns: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int
+    trades: int
+    notional: float
+
+    @classmethod
+    def of(cls, tick: Tick) -> BucketTally:
+        price = tick.price
+        return cls(
+            tick.symbol, tick.ts_ns, price, price, price, price, tick.size, 1, price * tick.size
+        )
 
 
 class _OpenBar:
@@ -40,18 +64,17 @@ class _OpenBar:
         "volume",
     )
 
-    def __init__(self, *, start_ns: int, end_ns: int, tick: Tick, session: Session) -> None:
-        price = tick.price
+    def __init__(self, *, start_ns: int, end_ns: int, session: Session, tally: BucketTally) -> None:
         self.start_ns = start_ns
         self.end_ns = end_ns
         self.session = session
-        self.open = price
-        self.high = price
-        self.low = price
-        self.close = price
-        self.volume = tick.size
-        self.trades = 1
-        self.notional = price * tick.size
+        self.open = tally.open
+        self.high = tally.high
+        self.low = tally.low
+        self.close = tally.close
+        self.volume = tally.volume
+        self.trades = tally.trades
+        self.notional = tally.notional
 
     def to_bar(self, symbol: str, interval_s: int) -> Bar:
         vwap = self.notional / self.volume if self.volume > 0 else self.close
@@ -164,7 +187,9 @@ class BarAggregator:
             if bar is None:
                 start = ts - ts % self._intervals_ns[k]
                 end = start + self._intervals_ns[k]
-                open_bars[k] = _OpenBar(start_ns=start, end_ns=end, tick=tick, session=session)
+                open_bars[k] = _OpenBar(
+                    start_ns=start, end_ns=end, session=session, tally=BucketTally.of(tick)
+                )
                 key = (end, self._intervals[k])
                 due = self._due.get(key)
                 if due is None:
@@ -185,6 +210,51 @@ class BarAggregator:
             self._closed_session_ticks += 1
         if len(closed) > 1:
             closed.sort(key=_bar_order)
+        return closed
+
+    def add_tally(self, tally: BucketTally) -> list[Bar]:
+        """Whole runs of prints at once (a bar replayed from a bar file): the same as adding
+        each of the tally's prints, for an aggregator of one interval whose bucket holds them
+        all and a symbol with no open bar in that bucket yet. Returns the bars it closed."""
+        if len(self._intervals) != 1:
+            raise ValueError("a tally of prints feeds an aggregator of one interval only")
+        ts = tally.last_ns
+        if not self._span_start <= ts < self._span_end:
+            span = session_span(ts)
+            self._span_start, self._span_end, self._span_session = (
+                span.start_ns,
+                span.end_ns,
+                span.session,
+            )
+        symbol = tally.symbol
+        state = self._symbols.get(symbol)
+        if state is None:
+            state = self._symbols[symbol] = _SymbolBars(1)
+        if ts < state.floor_ns:
+            self._late_ticks += tally.trades
+            return []
+        state.floor_ns = ts
+        start = ts - ts % self._intervals_ns[0]
+        closed: list[Bar] = []
+        bar = state.open[0]
+        if bar is not None:
+            if ts < bar.end_ns:
+                raise ValueError(f"{symbol} already has an open bar at {start}")
+            closed.append(self._emit(symbol, 0, bar))
+            state.open[0] = None
+        if self._span_session is Session.CLOSED:
+            self._closed_session_ticks += tally.trades
+            return closed
+        end = start + self._intervals_ns[0]
+        state.open[0] = _OpenBar(
+            start_ns=start, end_ns=end, session=self._span_session, tally=tally
+        )
+        key = (end, self._intervals[0])
+        due = self._due.get(key)
+        if due is None:
+            self._due[key] = {symbol}
+        else:
+            due.add(symbol)
         return closed
 
     def flush_until(self, now_ns: int) -> list[Bar]:

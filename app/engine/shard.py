@@ -13,7 +13,7 @@ from app.domain.market import Bar, Tick
 from app.domain.money import ZERO
 from app.domain.position import Lot
 from app.domain.signal import Signal
-from app.engine.bars import BarAggregator
+from app.engine.bars import BarAggregator, BucketTally
 from app.exits.engine import ExitEngine
 from app.indicators import ATR, IndicatorBook, IndicatorPlan, Ref
 from app.strategies.base import Strategy
@@ -141,6 +141,32 @@ class ShardEngine:
             last[tick.symbol] = tick.price
             self.last_trade_ns[tick.symbol] = tick.ts_ns
             for bar in add(tick):
+                signals.extend(self._on_bar(bar))
+        return signals
+
+    def on_bar_prints(self, ticks: Sequence[Tick], tallies: Sequence[BucketTally]) -> list[Signal]:
+        """Bars replayed as prints (a backtest from a bar file): the same as `on_ticks(ticks)`
+        when `tallies` are what each symbol's prints among `ticks` add up to, every print lies
+        in its bar's bucket and every earlier bar has been closed (`on_time`). The prints still
+        go one by one to the fast-mover detector and set the last trade, but the aggregator
+        takes each bar whole instead of four times a print."""
+        signals: list[Signal] = []
+        detect = self.detectors.on_tick
+        last, last_ns = self.last_price, self.last_trade_ns
+        for tick in ticks:
+            detect(tick)
+            if tick.ts_ns >= self._next_flush_ns:
+                self._data_ns = max(self._data_ns, tick.ts_ns)
+                signals.extend(self.on_time(tick.ts_ns - self._grace_ns))
+                self._next_flush_ns = (tick.ts_ns // 1_000_000_000 + 1) * 1_000_000_000
+            last[tick.symbol] = tick.price
+            last_ns[tick.symbol] = tick.ts_ns
+        self.ticks += len(ticks)
+        if ticks:
+            self._data_ns = max(self._data_ns, ticks[-1].ts_ns)
+        add = self._aggregator.add_tally
+        for tally in tallies:
+            for bar in add(tally):
                 signals.extend(self._on_bar(bar))
         return signals
 

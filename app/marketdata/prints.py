@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from app.domain.market import Tick
+from app.engine.bars import BucketTally
 
 NS = 1_000_000_000
 CLOSE_LEAD_NS = 1_000_000
@@ -80,16 +81,48 @@ class BarPrints:
         for bar in bars:
             size = bar.volume // 4
             rest = bar.volume - 3 * size
-            if bar.close > bar.open or (bar.close == bar.open and self._heads(bar)):
-                first, second = bar.low, bar.high
-            else:
-                first, second = bar.high, bar.low
+            first, second = self._extremes(bar)
             symbol = bar.symbol
             opens.append(Tick(symbol, t_open, bar.open, size))
             firsts.append(Tick(symbol, t_first, first, size))
             seconds.append(Tick(symbol, t_second, second, size))
             closes.append(Tick(symbol, t_close, bar.close, rest))
         return [*opens, *firsts, *seconds, *closes]
+
+    def tallies(self, start_ns: int, bars: Sequence[BarRow]) -> list[BucketTally]:
+        """What each bar's prints from `of` add up to, computed as the aggregator adds them up
+        print by print (so the bars it makes of them are the very bars the prints would make)."""
+        t_close = start_ns + self._close_ns
+        out: list[BucketTally] = []
+        for bar in bars:
+            size = bar.volume // 4
+            rest = bar.volume - 3 * size
+            first, second = self._extremes(bar)
+            open_, close = bar.open, bar.close
+            notional = open_ * size
+            notional += first * size
+            notional += second * size
+            notional += close * rest
+            out.append(
+                BucketTally(
+                    bar.symbol,
+                    t_close,
+                    open_,
+                    max(open_, first, second, close),
+                    min(open_, first, second, close),
+                    close,
+                    bar.volume,
+                    4,
+                    notional,
+                )
+            )
+        return out
+
+    def _extremes(self, bar: BarRow) -> tuple[float, float]:
+        """The bar's low then high when it closed up (or flat, by the coin), else the reverse."""
+        if bar.close > bar.open or (bar.close == bar.open and self._heads(bar)):
+            return bar.low, bar.high
+        return bar.high, bar.low
 
     def _heads(self, bar: BarRow) -> bool:
         return bool(zlib.crc32(f"{self._seed}:{bar.symbol}:{bar.ts_ns}".encode()) & 1)
