@@ -161,17 +161,20 @@ class ShardWorker:
     async def _on_batches(self, batches: list[TickBatch]) -> None:
         started = time.perf_counter()
         before_ticks, before_bars = self.engine.ticks, self.engine.bars
-        signals = []
-        if self._wall is not None:
-            now = self._wall.now_ns()
+        wall = self._wall
+        if wall is not None:
+            now = wall.now_ns()
             for batch in batches:
                 if batch.sent_ns:
                     metrics.BUS_LATENCY.observe((now - batch.sent_ns) / 1e9)
-        for batch in batches:
-            signals.extend(self.engine.on_ticks(batch.ticks))
-        for signal in signals:
-            await self._bus.publish(SIGNALS, encode(signal))
-            metrics.SIGNALS_EMITTED.labels(kind=signal.kind.value).inc()
+        produced = [(batch.sent_ns, self.engine.on_ticks(batch.ticks)) for batch in batches]
+        signals = [signal for _, of_batch in produced for signal in of_batch]
+        for sent_ns, of_batch in produced:
+            for signal in of_batch:
+                await self._bus.publish(SIGNALS, encode(signal))
+                metrics.SIGNALS_EMITTED.labels(kind=signal.kind.value).inc()
+                if wall is not None and sent_ns:
+                    metrics.SIGNAL_LATENCY.observe((wall.now_ns() - sent_ns) / 1e9)
         for detection in self.engine.detectors.drain():
             await self._bus.broadcast(UI_EVENTS, encode(detection))
             metrics.DETECTIONS.labels(kind=detection.kind.value).inc()
