@@ -72,6 +72,9 @@ from app.marketdata.synthetic import SyntheticConfig, SyntheticTape
 
 SESSION = "2026-11-20"
 SYMBOLS = 200
+MAX_SYMBOLS = 5_000
+REGULAR_SESSION_S = 23_400  # 09:30-16:00: the synthetic feed ends at the close
+RUN_MARGIN_S = 60.0  # waiting for lag to clear before measuring, scraping, stopping
 ANCHOR_LEAD_S = 10.0  # the processes import and build their roles before the market opens
 WARM_UP_S = 3.0
 SAMPLE_S = 0.25
@@ -108,11 +111,20 @@ def per_symbol_rate(seed: int = 7) -> float:
     return len(tape.ticks_until(start + 600 * 1_000_000_000)) / 600 / SYMBOLS
 
 
-def tape_for(rate: float) -> tuple[int, float]:
-    """Symbols and speed that make the tape run at `rate` ticks/s, the speed kept near 200x."""
+def tape_for(rate: float, *, wall_s: float) -> tuple[int, float]:
+    """Symbols and speed that make the tape run at `rate` ticks/s for `wall_s` seconds from the
+    open: the speed near 200x, lower when the run would outlast the tape (the synthetic feed
+    ends at the close), with more symbols to make up the rate."""
     per_symbol = per_symbol_rate()
-    symbols = int(min(5_000, max(SYMBOLS, rate / (per_symbol * 200))))
-    return symbols, rate / (per_symbol * symbols)
+    target = min(200.0, REGULAR_SESSION_S / wall_s)
+    symbols = int(min(MAX_SYMBOLS, max(SYMBOLS, rate / (per_symbol * target))))
+    speed = rate / (per_symbol * symbols)
+    if speed * wall_s > REGULAR_SESSION_S:
+        raise SystemExit(
+            f"{rate:,.0f} ticks/s for {wall_s:.0f} s needs more than {MAX_SYMBOLS} symbols or a "
+            "longer session than the tape has"
+        )
+    return symbols, speed
 
 
 async def _spawn(role: str, env: dict[str, str]) -> asyncio.subprocess.Process:
@@ -305,7 +317,8 @@ async def pipeline(
     executor: bool = False,
     ledger_kind: str = "sqlite",
 ) -> PipelineRun:
-    symbols, speed = tape_for(rate)
+    tail = DRAIN_WATCH_S + burst.start + burst.seconds if burst is not None else 0.0
+    symbols, speed = tape_for(rate, wall_s=WARM_UP_S + max(duration, tail) + RUN_MARGIN_S)
     speed = round(speed, 4)  # as the workers read it
     prefix = f"bench-{secrets.token_hex(4)}"
     data = Path(tempfile.mkdtemp(prefix="trader-bench-"))

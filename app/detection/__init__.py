@@ -33,7 +33,7 @@ from app.detection.detectors import DetectionCounts, Detectors
 from app.detection.fast import FastMoverDetector
 from app.detection.slow import SlowMoverDetector
 from app.detection.tags import DetectionTags
-from app.detection.window import MoveWindow
+from app.detection.window import MoveWindows
 
 __all__ = [
     "DetectionCounts",
@@ -42,7 +42,7 @@ __all__ = [
     "FastMoverConfig",
     "FastMoverDetector",
     "FastWindow",
-    "MoveWindow",
+    "MoveWindows",
     "SlowMoverConfig",
     "SlowMoverDetector",
 ]

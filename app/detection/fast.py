@@ -1,7 +1,8 @@
 """Fast movers: a large move within a short rolling window, confirmed by volume, on every tick.
 
-For each configured window a symbol keeps a `MoveWindow` (app.detection.window): the low, the
-high and the shares traded in the last `seconds` seconds. A print fires a window when
+A symbol keeps its windows in one `MoveWindows` (app.detection.window): the shares traded in
+each window's last `seconds` seconds, and its low and high when asked. A print fires a window
+when
 
 * the move to it from the window's far extreme reaches the window's `move_pct`, up or down
   (`Detection.move_pct` is signed), and
@@ -29,7 +30,7 @@ import math
 
 from app.detection.baseline import SeededEwma
 from app.detection.config import FastMoverConfig
-from app.detection.window import MoveWindow
+from app.detection.window import MoveWindows
 from app.domain.detection import Detection, DetectionKind
 from app.domain.market import Tick
 
@@ -56,7 +57,7 @@ class _Tape:
         self.minute = ts_ns // _MINUTE_NS
         self.minute_volume = 0
         self.baseline = SeededEwma(span=config.baseline_minutes, seed=config.min_baseline_minutes)
-        self.windows = [MoveWindow(w.seconds) for w in config.windows]
+        self.windows = MoveWindows([w.seconds for w in config.windows])
         self.emitted_ns = [_NEVER] * len(config.windows)
         self.until_ns = _NEVER
 
@@ -92,9 +93,7 @@ class FastMoverDetector:
             self._close_minutes(tape, minute)
         tape.minute_volume += size
 
-        second = ts_ns // _NS
-        for window in tape.windows:
-            window.push(second, price, size)
+        tape.windows.push(ts_ns // _NS, price, size)
         baseline = tape.baseline
         if not baseline.ready or baseline.value <= 0.0 or price < self._config.min_price:
             return None
@@ -108,7 +107,7 @@ class FastMoverDetector:
     def samples(self, symbol: str) -> int:
         """Per-second samples the symbol holds across its windows (bounded by the windows)."""
         tape = self._tapes.get(symbol)
-        return sum(len(w) for w in tape.windows) if tape is not None else 0
+        return len(tape.windows) if tape is not None else 0
 
     def _close_minutes(self, tape: _Tape, minute: int) -> None:
         """The minute counted so far, and any silent ones since, join the baseline."""
@@ -125,11 +124,12 @@ class FastMoverDetector:
         best_margin = 0.0
         best_move = best_ratio = 0.0
         emitted = tape.emitted_ns
-        for i, window in enumerate(tape.windows):
-            ratio = window.volume / (per_minute * self._minutes_per_window[i])
+        windows = tape.windows
+        for i, volume in enumerate(windows.volumes):
+            ratio = volume / (per_minute * self._minutes_per_window[i])
             if ratio < self._config.volume_mult or ts_ns - emitted[i] < self._cooldown_ns:
                 continue  # tested first: most prints fail it, and it is cheaper than the move
-            move = window.move_pct(price)
+            move = windows.move_pct(i, price)
             threshold = self._thresholds[i]
             if abs(move) < threshold:
                 continue
@@ -139,7 +139,7 @@ class FastMoverDetector:
                 best, best_margin, best_move, best_ratio = i, margin, move, ratio
         if best < 0:
             return None
-        seconds = tape.windows[best].seconds
+        seconds = windows.seconds[best]
         tape.until_ns = ts_ns + self._ttl_ns
         direction = "up" if best_move > 0 else "down"
         return Detection(

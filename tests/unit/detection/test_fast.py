@@ -163,7 +163,8 @@ def test_symbols_are_independent() -> None:
 def test_per_symbol_state_stays_bounded_over_a_long_tape() -> None:
     rng = random.Random(7)
     detector = FastMoverDetector(DEFAULT)
-    bound = sum(3 * (w.seconds + 1) for w in DEFAULT.windows)
+    longest = max(w.seconds for w in DEFAULT.windows)
+    bound = 2 * (longest + 1) + sum(2 * (w.seconds + 1) for w in DEFAULT.windows)
     ts, price, peak = BURST_NS, 10.0, 0
     for i in range(100_000):
         ts += rng.randrange(0, 2 * SECOND)

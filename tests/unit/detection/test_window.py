@@ -1,11 +1,11 @@
-"""The deque-based window and the fast detector agree with brute-force recomputation."""
+"""The shared-sample windows and the fast detector agree with brute-force recomputation."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.detection import FastMoverConfig, FastMoverDetector, FastWindow, MoveWindow
+from app.detection import FastMoverConfig, FastMoverDetector, FastWindow, MoveWindows
 from app.detection.baseline import SeededEwma
 from app.domain.market import Tick
 from tests.builders import OPEN_NS, SECOND
@@ -21,28 +21,33 @@ def brute_move(prices: list[float], price: float) -> float:
 
 
 @given(
-    seconds=st.sampled_from([1, 2, 5, 30]),
+    spans=st.lists(st.sampled_from([1, 2, 5, 30]), min_size=1, max_size=3),
     prints=st.lists(
-        st.tuples(st.integers(0, 4), PRICES, st.integers(0, 1000)), min_size=1, max_size=200
+        st.tuples(st.integers(0, 4), PRICES, st.integers(0, 1000), st.booleans()),
+        min_size=1,
+        max_size=200,
     ),
 )
-def test_the_window_equals_a_brute_force_recomputation(
-    seconds: int, prints: list[tuple[int, float, int]]
+def test_every_window_equals_a_brute_force_recomputation(
+    spans: list[int], prints: list[tuple[int, float, int, bool]]
 ) -> None:
-    window = MoveWindow(seconds)
+    """Asked after some prints only (as the detector asks after the volume test), and with
+    gaps longer than every window, each window still knows its low, high, volume and move."""
+    windows = MoveWindows(spans)
     seen: list[tuple[int, float, int]] = []
     second = 0
-    for step, price, size in prints:
-        second += step
-        window.push(second, price, size)
+    for step, price, size, ask in prints:
+        second += step if step < 4 else 45  # 45 s: past every window
+        windows.push(second, price, size)
         seen.append((second, price, size))
-        inside = [(p, v) for s, p, v in seen if s > second - seconds]
-
-        assert window.low == min(p for p, _ in inside)
-        assert window.high == max(p for p, _ in inside)
-        assert window.volume == sum(v for _, v in inside)
-        assert window.move_pct(price) == brute_move([p for p, _ in inside], price)
-        assert len(window) <= 3 * (seconds + 1)
+        for i, span in enumerate(spans):
+            inside = [(p, v) for s, p, v in seen if s > second - span]
+            assert windows.volumes[i] == sum(v for _, v in inside)
+            if ask:
+                assert windows.low(i) == min(p for p, _ in inside)
+                assert windows.high(i) == max(p for p, _ in inside)
+                assert windows.move_pct(i, price) == brute_move([p for p, _ in inside], price)
+        assert len(windows) <= 2 * (max(spans) + 1) + sum(2 * (span + 1) for span in spans)
 
 
 @settings(max_examples=200)
