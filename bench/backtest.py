@@ -9,16 +9,13 @@ its peak RSS is its own:
 
 * floor: the SMA(10)/SMA(30) crossover as a minimal plain-Python loop (deques, running sums,
   fills at the next bar's open), no core at all: what the interpreter costs for the logic;
-* sma_cross: the same strategy as a Strategy through the full core (BacktestSession: bars as
-  prints, ShardEngine with detection and indicators, ExecutionEngine with arbitration and the
+* sma_cross: the same strategy as a Strategy through the full core (BacktestSession: each bar
+  played as four prints to the venue and the fast-mover detector and aggregated whole by the
+  shard, ShardEngine with detection and indicators, ExecutionEngine with arbitration and the
   risk chain, SimVenue fills), long-only, a fixed $5,000 per entry, at the next bar's open;
   the arbiter's correlation guard is off (the floor has none; it would refuse entries);
 * suite: the catalog's built-in strategies, all ten, the same way, with the default
-  arbitration (correlation guard on);
-* sma_cross_bar_path, suite_bar_path: the same two with the shard fed whole bars instead of
-  four prints each (no tick aggregation, no per-print detection): a measurement of the core
-  change proposed in bench/README.md (ShardEngine.on_bars), done here through the engine's
-  private per-bar step. Not a way to run backtests; the venue side is unchanged.
+  arbitration (correlation guard on).
 
 Figures: bars/s over the replay (dataset generation excluded), peak RSS of the process, trades.
 """
@@ -41,12 +38,12 @@ from typing import Any
 
 import numpy as np
 
-from app.backtest.bars import BarRow, BarTable
+from app.backtest.bars import BarTable
 from app.backtest.runner import replay_bars
 from app.backtest.session import BacktestSession
 from app.backtest.strategies import select_strategies
 from app.cli.backtest import execution_setup
-from app.domain.calendar import next_trading_day, session_of, session_open_ns, trading_day
+from app.domain.calendar import next_trading_day, session_open_ns, trading_day
 from app.domain.detection import ANY_SYMBOL
 from app.domain.ids import signal_dedup_key
 from app.domain.market import Bar
@@ -54,14 +51,13 @@ from app.domain.position import Lot
 from app.domain.signal import Side, Signal, SignalKind
 from app.exits.config import ExitConfig, Target
 from app.indicators import SMA, IndicatorSet, Ref
-from app.marketdata.prints import CLOSE_LEAD_NS
 from app.settings import ArbitrationSettings, RiskSettings, Settings, SimSettings
 
 SYMBOLS, BARS_PER_DAY, DAYS, SEED = 100, 390, 20, 20260302
 FIRST_DAY = dt.date(2026, 3, 2)
 MINUTE_NS = 60_000_000_000
 NOTIONAL = 5_000.0
-CASES = ("floor", "sma_cross", "suite", "sma_cross_bar_path", "suite_bar_path")
+CASES = ("floor", "sma_cross", "suite")
 
 
 def dataset(symbols: int = SYMBOLS, days: int = DAYS, seed: int = SEED) -> BarTable:
@@ -183,27 +179,6 @@ def _settings(*, correlation_guard: bool) -> Settings:
     )
 
 
-class ProposedBarPath(BacktestSession):
-    """The shard side of a bar step through ShardEngine's per-bar step (see the docstring)."""
-
-    def _shard_step(self, start_ns: int, bars: Sequence[BarRow]) -> list[Signal]:
-        shard = self.shard
-        end = start_ns + MINUTE_NS
-        self.clock.advance_to(end - CLOSE_LEAD_NS)  # where the close print would have put it
-        session = session_of(start_ns)
-        last, last_ns = shard.last_price, shard.last_trade_ns
-        signals: list[Signal] = []
-        for b in bars:
-            last[b.symbol] = b.close
-            last_ns[b.symbol] = end - CLOSE_LEAD_NS
-            vwap = (b.open + b.high + b.low + b.close) / 4
-            bar = Bar(
-                b.symbol, start_ns, 60, b.open, b.high, b.low, b.close, b.volume, 4, vwap, session
-            )
-            signals.extend(shard._on_bar(bar))
-        return signals
-
-
 def floor(table: BarTable) -> tuple[int, int]:
     """(bars, trades) of the crossover as a bare loop: per symbol two deques and running sums,
     an order at the bar close filled at the next bar's open; flat at each day's last bar."""
@@ -252,8 +227,7 @@ def _case(name: str) -> dict[str, Any]:
         crossover = name.startswith("sma_cross")
         strategies = [SmaCross()] if crossover else select_strategies([], {})
         setup = execution_setup(_settings(correlation_guard=not crossover))
-        kind = ProposedBarPath if name.endswith("bar_path") else BacktestSession
-        session = kind(
+        session = BacktestSession(
             strategies=strategies,
             setup=setup,
             interval_s=60,

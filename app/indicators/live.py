@@ -23,6 +23,8 @@ from app.indicators.plan import IndicatorPlan
 from app.indicators.spec import IndicatorSpec, Output, Ref, Step, output_of, outputs_of
 from app.indicators.trading_day import NewYorkCalendar
 
+_MEMO_LIMIT = 1024
+
 
 class _Wiring:
     """The StepContext handed to one spec while its step is built."""
@@ -65,6 +67,7 @@ class IndicatorSet:
 
     __slots__ = (
         "_bars",
+        "_by_id",
         "_calendar",
         "_flags",
         "_lookup",
@@ -89,6 +92,7 @@ class IndicatorSet:
         self._flags: dict[IndicatorSpec, int] = {}
         self._since: dict[IndicatorSpec, int] = {}
         self._lookup: dict[Ref, int] = {}
+        self._by_id: dict[int, tuple[Ref, int]] = {}
         self._steps: list[Step] = []
         self._bars = 0
         self.extend(plan)
@@ -125,9 +129,20 @@ class IndicatorSet:
         return slot
 
     def value(self, ref: Ref) -> float:
-        """Current value of a single-output spec or of one output; NaN while not ready."""
-        slot = self._lookup.get(ref)
-        return self._values[self._slot(ref) if slot is None else slot]
+        """Current value of a single-output spec or of one output; NaN while not ready.
+
+        Strategies ask with the same spec objects bar after bar, and a spec hashes and compares
+        in Python; so each ref object is remembered by identity (the entry holds the object, so
+        its id cannot be reused while remembered), and forgotten all at once should a caller
+        build fresh refs every time and the memo grow past `_MEMO_LIMIT`."""
+        hit = self._by_id.get(id(ref))
+        if hit is not None and hit[0] is ref:
+            return self._values[hit[1]]
+        slot = self._slot(ref)
+        if len(self._by_id) >= _MEMO_LIMIT:
+            self._by_id.clear()
+        self._by_id[id(ref)] = (ref, slot)
+        return self._values[slot]
 
     def ready(self, ref: Ref) -> bool:
         """Whether the spec behind `ref` has finished its warm-up (it never un-readies)."""
