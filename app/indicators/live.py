@@ -69,6 +69,7 @@ class IndicatorSet:
         "_bars",
         "_by_id",
         "_calendar",
+        "_flag_by_id",
         "_flags",
         "_lookup",
         "_plan",
@@ -93,6 +94,7 @@ class IndicatorSet:
         self._since: dict[IndicatorSpec, int] = {}
         self._lookup: dict[Ref, int] = {}
         self._by_id: dict[int, tuple[Ref, int]] = {}
+        self._flag_by_id: dict[int, tuple[Ref, int]] = {}
         self._steps: list[Step] = []
         self._bars = 0
         self.extend(plan)
@@ -145,11 +147,18 @@ class IndicatorSet:
         return self._values[slot]
 
     def ready(self, ref: Ref) -> bool:
-        """Whether the spec behind `ref` has finished its warm-up (it never un-readies)."""
+        """Whether the spec behind `ref` has finished its warm-up (it never un-readies); refs
+        are remembered by identity as in `value`."""
+        hit = self._flag_by_id.get(id(ref))
+        if hit is not None and hit[0] is ref:
+            return self._ready[hit[1]]
         spec = ref.spec if isinstance(ref, Output) else ref
         flag = self._flags.get(spec)
         if flag is None:
             raise KeyError(f"{spec.key} is not in this set's plan; demand it first")
+        if len(self._flag_by_id) >= _MEMO_LIMIT:
+            self._flag_by_id.clear()
+        self._flag_by_id[id(ref)] = (ref, flag)
         return self._ready[flag]
 
     def index(self, ref: Ref) -> int:

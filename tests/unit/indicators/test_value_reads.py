@@ -9,6 +9,14 @@ from app.indicators import MACD, SMA, IndicatorPlan, IndicatorSet, Output, Ref
 from tests.unit.indicators.builders import random_bars
 
 
+def test_readiness_answers_for_the_ref_asked() -> None:
+    indicators = IndicatorSet(IndicatorPlan.of(SMA(2), SMA(30)), symbol="ABC")
+    for bar in random_bars(5, 10):
+        indicators.update(bar)
+    for _ in range(3_000):
+        assert indicators.ready(SMA(2)) and not indicators.ready(SMA(30))
+
+
 def _warm_set() -> IndicatorSet:
     indicators = IndicatorSet(IndicatorPlan.of(SMA(2), SMA(3), MACD(3, 5, 2)), symbol="ABC")
     for bar in random_bars(5, 40):
@@ -42,3 +50,4 @@ def test_thousands_of_fresh_refs_never_read_another_refs_value() -> None:
     for i in range(5_000):
         period = 2 + i % 2
         assert indicators.value(SMA(period)) == expected[period]
+        assert indicators.ready(SMA(period))
