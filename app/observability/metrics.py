@@ -69,7 +69,8 @@ VENUE_GAPS = Counter(
 )
 SIGNAL_TO_SUBMIT = Histogram(
     "trader_execution_signal_to_submit_seconds",
-    "Wall time from the executor taking a signal batch off the bus to an order of it being "
-    "submitted to the broker and marked so (signals carry no wall-clock stamp of their own)",
+    "Wall time from the executor taking a signal batch off the bus to the broker answering "
+    "the submit of an order of it, before any bookkeeping (signals carry no wall-clock stamp "
+    "of their own)",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )

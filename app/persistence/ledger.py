@@ -71,39 +71,45 @@ class SqlLedger:
         self, signal: Signal, decision: Decision, order: Order | None
     ) -> bool:
         """Store the signal with its decision and, if given, the order intent (with its bracket
-        legs), in one transaction.
+        legs), in one transaction; see `record_decisions`."""
+        (recorded,) = await self.record_decisions([(signal, decision, order)])
+        return recorded
 
-        Returns False, writing nothing, when the signal's dedup key is already recorded. Raises
-        (writing nothing) InconsistentWriteError when the order is not this signal's, and
-        DuplicateOrderError when its client_order_id is already taken.
+    async def record_decisions(
+        self, decided: Sequence[tuple[Signal, Decision, Order | None]]
+    ) -> list[bool]:
+        """Store each signal with its decision and, if given, its order intent (with its bracket
+        legs), all in one transaction.
+
+        One flag per signal: False when its dedup key is already recorded, and then nothing at
+        all is written (a decision made beside a replayed signal's order is not kept). Raises
+        (writing nothing) InconsistentWriteError when an order is not its signal's, and
+        DuplicateOrderError when a client_order_id is already taken.
         """
-        if order is not None and order.signal_key != signal.dedup_key:
-            raise InconsistentWriteError(
-                f"order {order.client_order_id} belongs to {order.signal_key!r}, "
-                f"not to signal {signal.dedup_key!r}"
-            )
+        for signal, _, order in decided:
+            if order is not None and order.signal_key != signal.dedup_key:
+                raise InconsistentWriteError(
+                    f"order {order.client_order_id} belongs to {order.signal_key!r}, "
+                    f"not to signal {signal.dedup_key!r}"
+                )
+        if not decided:
+            return []
         dialect = self._db.dialect
         async with self._db.connect() as connection, connection.begin() as transaction:
-            recorded = await connection.execute(
-                insert_new(
-                    dialect, signals, signal_row(signal, decision), key=[signals.c.dedup_key]
+            fresh: list[bool] = []
+            for signal, decision, _ in decided:
+                row = signal_row(signal, decision)
+                recorded = await connection.execute(
+                    insert_new(dialect, signals, row, key=[signals.c.dedup_key])
                 )
-            )
-            if recorded.rowcount == 0:
+                fresh.append(recorded.rowcount == 1)
+            if not all(fresh):
                 await transaction.rollback()
-                return False
-            if order is None:
-                return True
-            for row in (order, *(legs_of(order) if order.has_bracket else ())):
-                inserted = await connection.execute(
-                    insert_new(dialect, orders, order_row(row), key=[orders.c.client_order_id])
-                )
-                if inserted.rowcount == 0:
-                    raise DuplicateOrderError(
-                        f"order {row.client_order_id} of new signal {signal.dedup_key!r} "
-                        "is already in the ledger"
-                    )
-        return True
+                return fresh
+            for signal, _, order in decided:
+                if order is not None:
+                    await _insert_intent(connection, signal, order)
+        return fresh
 
     async def insert_order(self, order: Order) -> bool:
         statement = insert_new(
@@ -279,6 +285,19 @@ class SqlLedger:
         async with self._db.connect() as connection:
             result = await connection.execute(statement)
             return result.mappings().all()
+
+
+async def _insert_intent(connection: AsyncConnection, signal: Signal, order: Order) -> None:
+    """Insert an approved signal's order with its bracket legs; DuplicateOrderError if taken."""
+    for row in (order, *(legs_of(order) if order.has_bracket else ())):
+        inserted = await connection.execute(
+            insert_new(connection.dialect, orders, order_row(row), key=[orders.c.client_order_id])
+        )
+        if inserted.rowcount == 0:
+            raise DuplicateOrderError(
+                f"order {row.client_order_id} of new signal {signal.dedup_key!r} "
+                "is already in the ledger"
+            )
 
 
 async def _write_progress(connection: AsyncConnection, order: Order) -> None:

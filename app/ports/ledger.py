@@ -63,6 +63,16 @@ class Ledger(Protocol):
         False (nothing written) when the signal's dedup key is already recorded."""
         ...
 
+    async def record_decisions(
+        self, decided: Sequence[tuple[Signal, Decision, Order | None]]
+    ) -> list[bool]:
+        """In one transaction: each signal with its decision and, when approved, its order
+        intent. One flag per signal, in order: False when its dedup key is already recorded
+        (by an earlier write or by an earlier signal of the same call). All or nothing: when
+        any flag is False nothing is written, so the caller can decide the new signals again
+        without the replayed ones (whose decisions the others may have seen)."""
+        ...
+
     async def update_order(self, order: Order) -> None:
         """Persist the order's status, fills so far and broker id."""
         ...

@@ -8,8 +8,11 @@ path never interleave a read-modify-write of the same order.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeAlias
 
 import structlog
 
@@ -37,11 +40,15 @@ from app.ports.bus import MessageBus
 from app.ports.clock import Clock
 from app.ports.lease import ExecutionLease, LeaseLost
 from app.ports.ledger import Ledger, StaleOrderUpdateError
+from app.ports.risk_state import BreakerState
+from app.risk.breaker import CLOSED, OPEN
 from app.services.consumer import consume_stream
 from app.services.reconciler import Reconciler
 from app.services.risk_keeper import RiskKeeper
 
 log = structlog.get_logger()
+
+Decided: TypeAlias = tuple[Signal, Decision, Order | None]
 
 GROUP = "execution"
 _NOT_YET_AT_VENUE = frozenset({OrderStatus.PENDING_NEW, OrderStatus.SUBMITTED, OrderStatus.UNKNOWN})
@@ -53,6 +60,9 @@ _SYNCABLE = frozenset(
 # outlives a 4 s stall of the event loop; a standby asks for it twice a second.
 LEASE_TTL_MS = 6_000
 STANDBY_POLL_S = 0.5
+# How old the last lease verification may be when a batch sends a further order (see
+# `_recheck_lease`): a small fraction of the lease's life, far below its 2 s renewal.
+LEASE_RECHECK_S = 0.2
 RECOVERY_RETRY_BASE_S = 0.5
 RECOVERY_RETRY_CAP_S = 5.0
 
@@ -72,6 +82,7 @@ class SignalConsumer:
         keeper: RiskKeeper,
         consumer: str,
         lease_ttl_ms: int = LEASE_TTL_MS,
+        lease_recheck_s: float = LEASE_RECHECK_S,
         submit_timeout_s: float = 5.0,
         settle_s: float = 1.0,
         resolve_every_s: float | None = 1.0,
@@ -87,7 +98,9 @@ class SignalConsumer:
         self._lease = lease
         self._keeper = keeper
         self._lease_ttl_ms = lease_ttl_ms
+        self._lease_recheck_s = lease_recheck_s
         self._token: int | None = None
+        self._verified_at = -math.inf
         self._submit_timeout_s = submit_timeout_s
         self._settle_s = settle_s
         self._resolve_every_s = resolve_every_s
@@ -174,9 +187,24 @@ class SignalConsumer:
         return self._token
 
     async def _check_lease(self) -> None:
+        started = asyncio.get_running_loop().time()
         token = self._fencing_token()
         if not await self._lease.verify(token):
             raise LeaseLost(f"lease {token} is no longer current; refusing to trade")
+        self._verified_at = started
+
+    async def _recheck_lease(self) -> None:
+        """Verify again only if the last verification began more than `lease_recheck_s` ago.
+
+        This fences as well as a check right before each submit did. A check never proved the
+        lease current at the moment the venue got the order: a pause between the check and
+        the send (a lock wait, a commit, a stalled event loop) was always possible, and a
+        successor can only take the lease once ours has expired, which the check cannot
+        foresee either. What fencing rests on is that every submit follows a successful check
+        closely; a batch verifies before its decisions are written and its sends follow within
+        milliseconds, and the bound keeps any later send of it just as close."""
+        if asyncio.get_running_loop().time() - self._verified_at > self._lease_recheck_s:
+            await self._check_lease()
 
     # startup -------------------------------------------------------------------------------
     async def _recover_when_venue_answers(self) -> bool:
@@ -233,42 +261,88 @@ class SignalConsumer:
 
     # signals -------------------------------------------------------------------------------
     async def _on_signals(self, signals: list[Signal]) -> None:
-        """Arbitrate, then decide each verdict in order. Entries held for an arbitration window
-        are resolved before this returns, so the batch is acknowledged only once every signal
-        in it has its recorded decision."""
-        self._signals_taken = time.perf_counter()
-        async with self._lock:
-            verdicts = self.engine.arbitrate(signals, now_ns=self._clock.now_ns())
-        await self._act_on(verdicts)
+        """Arbitrate, then act on the verdicts. Entries held for an arbitration window are
+        resolved before this returns, so the batch is acknowledged only once every signal in it
+        has its recorded decision."""
+        taken_at = time.perf_counter()
+        await self._act_on(
+            lambda now: self.engine.arbitrate(signals, now_ns=now), taken_at=taken_at
+        )
         while self.engine.arbiter.waiting:
             await asyncio.sleep(self._window_poll_s)
-            async with self._lock:
-                verdicts = self.engine.arbitration_due(self._clock.now_ns())
-            await self._act_on(verdicts)
+            await self._act_on(self.engine.arbitration_due, taken_at=taken_at)
 
-    async def _act_on(self, verdicts: list[Verdict]) -> None:
-        for verdict in verdicts:
-            order = await self._decide(verdict)
-            if order is not None:
-                await self._submit(order)
-                metrics.SIGNAL_TO_SUBMIT.observe(time.perf_counter() - self._signals_taken)
-
-    async def _decide(self, verdict: Verdict) -> Order | None:
-        await self._check_lease()
-        signal = verdict.signal
+    async def _act_on(self, due: Callable[[int], list[Verdict]], *, taken_at: float) -> None:
+        """Take the verdicts due, decide them together and commit the decisions in one
+        transaction, all under one hold of the lock; then send the approved orders."""
         async with self._lock:
-            now = self._clock.now_ns()
+            orders, rest = await self._decide_run(due(self._clock.now_ns()))
+        await self._send_all(orders, taken_at=taken_at)
+        while rest:
+            async with self._lock:
+                orders, rest = await self._decide_run(rest)
+            await self._send_all(orders, taken_at=taken_at)
+
+    async def _decide_run(self, verdicts: list[Verdict]) -> tuple[list[Order], list[Verdict]]:
+        """Decide verdicts in order, each seeing the orders approved before it, and commit the
+        decisions in one transaction; returns the approved orders and the verdicts left over.
+        The lease is verified first, so an executor that has been fenced off records nothing.
+
+        The run stops after an order approved on a breaker probe: the verdicts after it are
+        decided once the venue has answered it, as when each verdict was decided and sent
+        alone. When the ledger finds a signal already decided (a redelivery) it writes
+        nothing; the run is undone and the new signals decided again without it, so no
+        recorded decision was made beside an order that never existed."""
+        if not verdicts:
+            return [], []
+        await self._check_lease()
+        pending = verdicts
+        while pending:
+            breaker = self._keeper.breaker.state
+            run = self._decide_tentatively(pending)
+            try:
+                fresh = await self._ledger.record_decisions(run)
+            except BaseException:
+                self._undo(run, breaker)
+                raise
+            if all(fresh):
+                return self._install(run), pending[len(run) :]
+            self._undo(run, breaker)
+            for (signal, _, _), new in zip(run, fresh, strict=True):
+                if not new:
+                    self.decisions += 1
+                    log.info("signal_already_decided", key=signal.dedup_key)
+            kept = [verdict for verdict, new in zip(pending, fresh, strict=False) if new]
+            pending = kept + pending[len(run) :]
+        return [], []
+
+    def _decide_tentatively(self, verdicts: list[Verdict]) -> list[Decided]:
+        """Each approved order is tracked at once, so the next decision counts it; `_undo`
+        takes it back if the ledger refuses the run."""
+        now = self._clock.now_ns()
+        run: list[Decided] = []
+        for verdict in verdicts:
             if not verdict.chosen or self._keeper.breaker.allow(now):
                 decision, order = self.engine.decide_verdict(verdict, now_ns=now)
             else:
                 decision, order = Decision(False, "broker failure breaker is open"), None
-            recorded = await self._ledger.record_decision(signal, decision, order)
+            run.append((verdict.signal, decision, order))
+            if order is not None:
+                self.engine.track(order)
+                if self._keeper.breaker.state.state != CLOSED:
+                    break
+        return run
+
+    def _undo(self, run: list[Decided], breaker: BreakerState) -> None:
+        for _, _, order in run:
+            if order is not None:
+                self.engine.forget(order)
+        self._keeper.breaker.state = breaker
+
+    def _install(self, run: list[Decided]) -> list[Order]:
+        orders: list[Order] = []
+        for signal, decision, order in run:
             self.decisions += 1
-            if not recorded:
-                if order is not None:
-                    self.engine.forget(order)
-                log.info("signal_already_decided", key=signal.dedup_key)
-                return None
             metrics.DECISIONS.labels(outcome="approved" if decision.approved else "rejected").inc()
             if order is None:
                 log.info(
@@ -277,27 +351,57 @@ class SignalConsumer:
                     symbol=signal.symbol,
                     reason=decision.reason,
                 )
-                return None
-            self.engine.track(order)
-            return order
+            else:
+                orders.append(order)
+        return orders
+
+    async def _send_all(self, orders: list[Order], *, taken_at: float) -> None:
+        """Send the orders one after another, then book the venue's answers, so no send waits
+        for another order's bookkeeping. Failures that open the breaker on the way hold back
+        the orders not yet sent: decided one at a time, they would have been refused."""
+        answers: list[tuple[Order, OrderStatus, str]] = []
+        for order in orders:
+            if self._keeper.breaker.state.state == OPEN:
+                log.warning("order_withheld", order=order.client_order_id)
+                answers.append((order, OrderStatus.REJECTED, "not sent: broker breaker opened"))
+                continue
+            failure = await self._venue_submit(order)
+            metrics.SIGNAL_TO_SUBMIT.observe(time.perf_counter() - taken_at)
+            answers.append((order, *await self._answered(order, failure)))
+        for order, status, reason in answers:
+            await self._set_status(order.client_order_id, status, reason)
 
     async def _submit(self, order: Order) -> None:
-        await self._check_lease()
+        failure = await self._venue_submit(order)
+        status, reason = await self._answered(order, failure)
+        await self._set_status(order.client_order_id, status, reason)
+
+    async def _venue_submit(self, order: Order) -> BrokerError | TimeoutError | None:
+        """Send one order under a lease verified at most `lease_recheck_s` ago; the broker's
+        failure, if any, is returned for `_answered`."""
+        await self._recheck_lease()
         try:
             await asyncio.wait_for(self._broker.submit(order), self._submit_timeout_s)
-        except OrderRejected as exc:
-            metrics.ORDER_SUBMIT_ERRORS.labels(kind="rejected").inc()
-            await self._keeper.record_submit(ok=True)
-            await self._set_status(order.client_order_id, OrderStatus.REJECTED, str(exc))
-        except (TransientBrokerError, BrokerUnavailable, TimeoutError) as exc:
-            metrics.ORDER_SUBMIT_ERRORS.labels(kind="unknown").inc()
-            log.warning("order_submit_ambiguous", order=order.client_order_id, error=repr(exc))
-            await self._keeper.record_submit(ok=False)
-            await self._set_status(order.client_order_id, OrderStatus.UNKNOWN, repr(exc))
-        else:
+        except (OrderRejected, TransientBrokerError, BrokerUnavailable, TimeoutError) as exc:
+            return exc
+        return None
+
+    async def _answered(
+        self, order: Order, failure: BrokerError | TimeoutError | None
+    ) -> tuple[OrderStatus, str]:
+        """Count the venue's answer and feed it to the breaker; the status it gives the order."""
+        if failure is None:
             metrics.ORDERS_SUBMITTED.inc()
             await self._keeper.record_submit(ok=True)
-            await self._set_status(order.client_order_id, OrderStatus.SUBMITTED)
+            return OrderStatus.SUBMITTED, ""
+        if isinstance(failure, OrderRejected):
+            metrics.ORDER_SUBMIT_ERRORS.labels(kind="rejected").inc()
+            await self._keeper.record_submit(ok=True)
+            return OrderStatus.REJECTED, str(failure)
+        metrics.ORDER_SUBMIT_ERRORS.labels(kind="unknown").inc()
+        log.warning("order_submit_ambiguous", order=order.client_order_id, error=repr(failure))
+        await self._keeper.record_submit(ok=False)
+        return OrderStatus.UNKNOWN, repr(failure)
 
     async def _set_status(
         self, client_order_id: str, status: OrderStatus, reason: str = ""

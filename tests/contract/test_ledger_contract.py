@@ -21,7 +21,7 @@ from app.domain.execution import Fill
 from app.domain.ids import SequentialIds
 from app.domain.order import TRANSITIONS, Order, OrderStatus, OrderType, TimeInForce
 from app.domain.position import Lot, Position
-from app.domain.signal import Side
+from app.domain.signal import Side, Signal
 from app.persistence.engine import make_engine
 from app.persistence.errors import (
     DuplicateOrderError,
@@ -156,6 +156,51 @@ async def test_a_decision_whose_order_cannot_be_written_leaves_nothing(ledger: L
         await ledger.record_decision(signal, approved, an_order("o-2"))
     assert (await ledger.counts()).signals == 0
     assert await ledger.recent_orders(10) == [taken]
+
+
+def _approved(signal_key: str, coid: str) -> tuple[Signal, Decision, Order]:
+    order = an_order(coid, signal_key=signal_key)
+    return a_signal(signal_key), Decision(True, "approved", coid, order.qty), order
+
+
+async def test_a_batch_of_decisions_is_recorded_together(ledger: Ledger) -> None:
+    first, second = _approved("k-1", "o-1"), _approved("k-2", "o-2")
+    refused = (a_signal("k-3"), Decision(approved=False, reason="risk"), None)
+    assert await ledger.record_decisions([first, refused, second]) == [True, True, True]
+    assert (await ledger.counts()).signals == 3
+    assert sorted(o.client_order_id for o in await ledger.open_orders()) == ["o-1", "o-2"]
+    assert await ledger.record_decisions([]) == []
+
+
+async def test_a_replayed_signal_in_a_batch_leaves_the_whole_batch_unwritten(
+    ledger: Ledger,
+) -> None:
+    assert await ledger.record_decisions([_approved("k-1", "o-1")]) == [True]
+    batch = [_approved("k-2", "o-2"), _approved("k-1", "o-1"), _approved("k-3", "o-3")]
+    assert await ledger.record_decisions(batch) == [True, False, True]
+    assert (await ledger.counts()).signals == 1
+    assert [o.client_order_id for o in await ledger.open_orders()] == ["o-1"]
+    assert await ledger.record_decisions([batch[0], batch[2]]) == [True, True]
+    assert (await ledger.counts()).signals == 3
+
+
+async def test_a_signal_twice_in_one_batch_is_a_replay_of_the_first(ledger: Ledger) -> None:
+    signal, decision, order = _approved("k-1", "o-1")
+    duplicate = (signal, Decision(approved=False, reason="duplicate"), None)
+    assert await ledger.record_decisions([(signal, decision, order), duplicate]) == [True, False]
+    assert (await ledger.counts()).signals == 0
+
+
+async def test_a_batch_with_an_unwritable_order_leaves_nothing(ledger: Ledger) -> None:
+    await ledger.insert_order(an_order("o-2"))
+    with pytest.raises(DuplicateOrderError):
+        await ledger.record_decisions([_approved("k-1", "o-1"), _approved("k-2", "o-2")])
+    signal, decision, _ = _approved("k-4", "o-4")
+    not_its_order = (signal, decision, an_order("o-5", signal_key="k-5"))
+    with pytest.raises(InconsistentWriteError):
+        await ledger.record_decisions([_approved("k-3", "o-3"), not_its_order])
+    assert (await ledger.counts()).signals == 0
+    assert [o.client_order_id for o in await ledger.recent_orders(10)] == ["o-2"]
 
 
 async def test_an_order_is_inserted_once_and_the_first_write_wins(ledger: Ledger) -> None:

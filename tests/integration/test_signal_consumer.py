@@ -3,45 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from app.brokers.sim.broker import SimBroker
-from app.brokers.sim.fill_model import FillModel
-from app.brokers.sim.venue import SimVenue
-from app.brokers.sim.venue_config import VenueConfig
 from app.bus.codec import decode, encode
 from app.bus.inprocess import InProcessBus
 from app.bus.topics import LOTS, SIGNALS
-from app.clocks.sim import SimClock
 from app.domain.execution import ExecutionReport, ReportKind
-from app.domain.ids import SequentialIds, client_order_id_for
+from app.domain.ids import client_order_id_for
 from app.domain.market import Tick, TickBatch
 from app.domain.order import Order, OrderStatus, OrderType
 from app.domain.position import LotUpdate
-from app.engine.execution import ExecutionEngine
-from app.engine.portfolio import Portfolio
 from app.persistence.lease import SqlLease
-from app.persistence.ledger import SqlLedger
 from app.persistence.migrate import upgrade
-from app.persistence.risk_state import SqlRiskStateStore
 from app.persistence.tables import leases
 from app.ports.broker import BrokerOrder, TransientBrokerError
 from app.ports.lease import LeaseLost
-from app.ports.risk_state import BreakerState, Halt, HaltKind
-from app.risk.book import RiskBook, RiskLimits
-from app.risk.breaker import BreakerConfig, FailureBreaker
+from app.ports.risk_state import Halt, HaltKind
 from app.risk.chain import RiskChain
-from app.risk.guards import HaltRule
-from app.risk.rules import MaxExposureRule, StrategyCapitalRule
-from app.risk.sizing import FixedFractionalSizer, SizingConfig
-from app.services.risk_keeper import RiskKeeper
-from app.services.signal_consumer import SignalConsumer
+from app.risk.rules import StrategyCapitalRule
 from tests.builders import OPEN_NS, SECOND, entry_signal
+from tests.integration.executor_rig import Rig, sim_venue, start_executor, until
 
 
 class AmbiguousBroker(SimBroker):
@@ -56,99 +42,6 @@ class AmbiguousBroker(SimBroker):
         async for report in super().reports():
             if report.kind is not ReportKind.ACCEPTED:
                 yield report
-
-
-@dataclass
-class Rig:
-    ledger: SqlLedger
-    lease: SqlLease
-    store: SqlRiskStateStore
-    bus: InProcessBus
-    clock: SimClock
-    broker: SimBroker
-    consumer: SignalConsumer
-    task: asyncio.Task[None]
-
-    async def stop(self) -> None:
-        self.consumer.request_stop()
-        async with asyncio.timeout(10):
-            await self.task
-        await self.lease.close()
-        await self.store.close()
-
-
-def _venue() -> SimVenue:
-    config = VenueConfig(
-        starting_cash=Decimal("100000"),
-        latency_ns=0,
-        buying_power_multiplier=Decimal("4"),
-        fill_model=FillModel(slippage_bps=Decimal("0"), participation=Decimal("1")),
-    )
-    return SimVenue(config, ids=SequentialIds("v"))
-
-
-async def _start(
-    url: str,
-    *,
-    broker_type: type[SimBroker] = SimBroker,
-    venue: SimVenue | None = None,
-    holder: str = "t",
-    bus: InProcessBus | None = None,
-    wait_ready: bool = True,
-    chain: RiskChain | None = None,
-    collar_bps: str = "50",
-    max_position: str = "10000",
-) -> Rig:
-    ledger = SqlLedger(url)
-    await ledger.start()
-    bus = bus or InProcessBus()
-    clock = SimClock(OPEN_NS)
-    broker = broker_type(venue or _venue(), clock)
-    engine = ExecutionEngine(
-        portfolio=Portfolio(starting_cash=Decimal("100000")),
-        sizer=FixedFractionalSizer(SizingConfig(Decimal("0.5"), Decimal(max_position))),
-        risk=chain or RiskChain([HaltRule(), MaxExposureRule(limit=Decimal("50000"))]),
-        risk_book=RiskBook(RiskLimits()),
-        entry_collar_bps=Decimal(collar_bps),
-        order_ttl_ns=30 * SECOND,
-    )
-    lease = SqlLease(url)
-    await lease.start()
-    store = SqlRiskStateStore(url)
-    await store.start()
-    keeper = RiskKeeper(
-        engine=engine,
-        store=store,
-        broker=broker,
-        breaker=FailureBreaker(BreakerConfig(), BreakerState("broker.sim")),
-        bus=bus,
-        clock=clock,
-        actor=holder,
-        refresh_s=0.05,
-    )
-    consumer = SignalConsumer(
-        engine=engine,
-        ledger=ledger,
-        broker=broker,
-        bus=bus,
-        clock=clock,
-        lease=lease,
-        keeper=keeper,
-        consumer=holder,
-        resolve_every_s=0.05,
-    )
-    task = asyncio.create_task(consumer.run())
-    if wait_ready:
-        async with asyncio.timeout(10):
-            await consumer.ready.wait()
-    return Rig(ledger, lease, store, bus, clock, broker, consumer, task)
-
-
-async def _until(check: Callable[[], Awaitable[bool]]) -> None:
-    """Poll a condition the service reaches on its own, for at most 10 s."""
-    async with asyncio.timeout(10):
-        while not await check():  # noqa: ASYNC110 - the condition lives in the database
-            await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -169,15 +62,15 @@ async def _status(rig: Rig, coid: str) -> OrderStatus | None:
 
 
 async def test_signal_becomes_one_order_one_fill_and_a_lot_update(url: str) -> None:
-    rig = await _start(url)
+    rig = await start_executor(url)
     await _print(rig, seq=0)
     signal = entry_signal()
     coid = client_order_id_for(signal.dedup_key)
     await rig.bus.publish(SIGNALS, encode(signal))
     await rig.bus.publish(SIGNALS, encode(signal))  # replayed: must not trade twice
-    await _until(lambda: _is(rig, coid, OrderStatus.SUBMITTED, OrderStatus.ACCEPTED))
+    await until(lambda: _is(rig, coid, OrderStatus.SUBMITTED, OrderStatus.ACCEPTED))
     await _print(rig, seq=1)
-    await _until(lambda: _is(rig, coid, OrderStatus.FILLED))
+    await until(lambda: _is(rig, coid, OrderStatus.FILLED))
     lots = rig.bus.consume(LOTS, group="test", consumer="t")
     (delivery,) = await anext(lots)
     update = decode(delivery.payload, LotUpdate)
@@ -195,24 +88,24 @@ async def _is(rig: Rig, coid: str, *wanted: OrderStatus) -> bool:
 
 
 async def test_ambiguous_submit_goes_unknown_and_is_resolved_by_lookup(url: str) -> None:
-    rig = await _start(url, broker_type=AmbiguousBroker)
+    rig = await start_executor(url, broker_type=AmbiguousBroker)
     await _print(rig, seq=0)
     signal = entry_signal()
     coid = client_order_id_for(signal.dedup_key)
     await rig.bus.publish(SIGNALS, encode(signal))
-    await _until(lambda: _is(rig, coid, OrderStatus.UNKNOWN, OrderStatus.ACCEPTED))
-    await _until(lambda: _is(rig, coid, OrderStatus.ACCEPTED))
+    await until(lambda: _is(rig, coid, OrderStatus.UNKNOWN, OrderStatus.ACCEPTED))
+    await until(lambda: _is(rig, coid, OrderStatus.ACCEPTED))
     stored = await rig.ledger.get_order(coid)
     assert stored is not None and stored.reason == "resolved by lookup"
     await _print(rig, seq=1)
-    await _until(lambda: _is(rig, coid, OrderStatus.FILLED))
+    await until(lambda: _is(rig, coid, OrderStatus.FILLED))
     await rig.stop()
     assert list(rig.broker.venue.ledger.orders) == [coid]
     await rig.ledger.close()
 
 
 async def test_restart_submits_a_committed_intent_once(url: str) -> None:
-    first = await _start(url)
+    first = await start_executor(url)
     await first.stop()
     intent = Order(
         client_order_id="tr-intent",
@@ -228,22 +121,22 @@ async def test_restart_submits_a_committed_intent_once(url: str) -> None:
     )
     assert await first.ledger.insert_order(intent)
     await first.ledger.close()
-    venue = _venue()
+    venue = sim_venue()
     venue.on_tick(Tick("ABC", OPEN_NS, 10.0, 100, 1))
-    second = await _start(url, venue=venue)
-    await _until(lambda: _is(second, "tr-intent", OrderStatus.SUBMITTED, OrderStatus.ACCEPTED))
+    second = await start_executor(url, venue=venue)
+    await until(lambda: _is(second, "tr-intent", OrderStatus.SUBMITTED, OrderStatus.ACCEPTED))
     seen: BrokerOrder | None = await second.broker.order_by_client_id("tr-intent")
     assert seen is not None
     await second.stop()
     await second.ledger.close()
-    third = await _start(url, venue=venue)  # same venue, restarted consumer: no resubmit
+    third = await start_executor(url, venue=venue)  # same venue, restarted consumer: no resubmit
     await third.stop()
     assert list(venue.ledger.orders) == ["tr-intent"]
     await third.ledger.close()
 
 
 async def test_restart_expires_an_intent_past_its_ttl(url: str) -> None:
-    first = await _start(url)
+    first = await start_executor(url)
     await first.stop()
     stale = Order(
         client_order_id="tr-stale",
@@ -258,8 +151,8 @@ async def test_restart_expires_an_intent_past_its_ttl(url: str) -> None:
     )
     assert await first.ledger.insert_order(stale)
     await first.ledger.close()
-    venue = _venue()
-    second = await _start(url, venue=venue)
+    venue = sim_venue()
+    second = await start_executor(url, venue=venue)
     await second.stop()
     assert await _status(second, "tr-stale") is OrderStatus.EXPIRED
     assert venue.ledger.orders == {}
@@ -267,14 +160,14 @@ async def test_restart_expires_an_intent_past_its_ttl(url: str) -> None:
 
 
 async def test_two_executors_only_the_lease_holder_trades(url: str) -> None:
-    venue = _venue()
+    venue = sim_venue()
     venue.on_tick(Tick("ABC", OPEN_NS, 10.0, 100, 1))
     bus = InProcessBus()
-    active = await _start(url, venue=venue, holder="a", bus=bus)
-    standby = await _start(url, venue=venue, holder="b", bus=bus, wait_ready=False)
+    active = await start_executor(url, venue=venue, holder="a", bus=bus)
+    standby = await start_executor(url, venue=venue, holder="b", bus=bus, wait_ready=False)
     first = entry_signal(symbol="ABC", key="one")
     await bus.publish(SIGNALS, encode(first))
-    await _until(lambda: _is(active, client_order_id_for("one"), OrderStatus.ACCEPTED))
+    await until(lambda: _is(active, client_order_id_for("one"), OrderStatus.ACCEPTED))
     assert not standby.consumer.ready.is_set()
     await active.stop()  # a rolling update: the old executor hands over
     async with asyncio.timeout(10):
@@ -282,7 +175,7 @@ async def test_two_executors_only_the_lease_holder_trades(url: str) -> None:
     second = entry_signal(symbol="XYZ", key="two")
     venue.on_tick(Tick("XYZ", OPEN_NS, 5.0, 100, 1))
     await bus.publish(SIGNALS, encode(second))
-    await _until(lambda: _is(standby, client_order_id_for("two"), OrderStatus.ACCEPTED))
+    await until(lambda: _is(standby, client_order_id_for("two"), OrderStatus.ACCEPTED))
     await standby.stop()
     assert sorted(venue.ledger.orders) == sorted(
         [client_order_id_for("one"), client_order_id_for("two")]
@@ -292,9 +185,9 @@ async def test_two_executors_only_the_lease_holder_trades(url: str) -> None:
 
 
 async def test_a_fenced_executor_refuses_to_trade(url: str) -> None:
-    venue = _venue()
+    venue = sim_venue()
     venue.on_tick(Tick("ABC", OPEN_NS, 10.0, 100, 1))
-    rig = await _start(url, venue=venue, holder="a")
+    rig = await start_executor(url, venue=venue, holder="a")
     usurper = SqlLease(url)
     await usurper.start()
     async with usurper._db.connect() as connection, connection.begin():
@@ -315,49 +208,49 @@ async def test_a_fenced_executor_refuses_to_trade(url: str) -> None:
 
 async def test_capital_limit_holds_under_fifty_simultaneous_entries(url: str) -> None:
     """S13: fifty $500 entries at once against a $10,000 strategy limit: exactly 20 go."""
-    venue = _venue()
+    venue = sim_venue()
     symbols = [f"S{i:02d}" for i in range(50)]
     for symbol in symbols:
         venue.on_tick(Tick(symbol, OPEN_NS, 10.0, 100, 1))
     chain = RiskChain([StrategyCapitalRule(limits={"s": Decimal("10000")})])
-    rig = await _start(url, venue=venue, chain=chain, collar_bps="0", max_position="500")
+    rig = await start_executor(url, venue=venue, chain=chain, collar_bps="0", max_position="500")
     signals = [entry_signal(symbol=symbol, key=f"k{symbol}", stop=5.0) for symbol in symbols]
     await asyncio.gather(*(rig.bus.publish(SIGNALS, encode(signal)) for signal in signals))
 
     async def all_decided() -> bool:
         return (await rig.ledger.counts()).signals == 50
 
-    await _until(all_decided)
+    await until(all_decided)
+    await rig.stop()  # the batch's orders go out after its decisions are committed
     assert len(venue.ledger.orders) == 20
     assert (await rig.ledger.counts()).orders == 20
     assert rig.consumer.engine.view.strategy_exposure("s") == Decimal("10000.00")
-    await rig.stop()
     await rig.ledger.close()
 
 
 async def test_a_halted_strategy_stays_halted_across_a_restart(url: str) -> None:
     """S11 at the executor: a halt in the database refuses entries, also after a restart."""
-    venue = _venue()
+    venue = sim_venue()
     venue.on_tick(Tick("ABC", OPEN_NS, 10.0, 100, 1))
-    rig = await _start(url, venue=venue)
+    rig = await start_executor(url, venue=venue)
     await rig.store.halt(Halt("s", HaltKind.KILL_SWITCH, "operator", OPEN_NS, "test"))
-    await _until(lambda: _true(rig.consumer.engine.risk_book.halt_for("s") is not None))
+    await until(lambda: _true(rig.consumer.engine.risk_book.halt_for("s") is not None))
     await rig.bus.publish(SIGNALS, encode(entry_signal(key="while-halted")))
 
     async def decided() -> bool:
         return (await rig.ledger.counts()).signals == 1
 
-    await _until(decided)
+    await until(decided)
     await rig.stop()
     await rig.ledger.close()
-    again = await _start(url, venue=venue)
+    again = await start_executor(url, venue=venue)
     assert again.consumer.engine.risk_book.halt_for("s") is not None
     await again.bus.publish(SIGNALS, encode(entry_signal(key="after-restart")))
 
     async def both_decided() -> bool:
         return (await again.ledger.counts()).signals == 2
 
-    await _until(both_decided)
+    await until(both_decided)
     await again.stop()
     assert venue.ledger.orders == {}
     await again.ledger.close()
@@ -368,16 +261,16 @@ async def _true(value: bool) -> bool:
 
 
 async def test_an_entry_the_price_ran_away_from_is_cancelled_after_its_ttl(url: str) -> None:
-    rig = await _start(url)
+    rig = await start_executor(url)
     await _print(rig, seq=0)
     signal = entry_signal()
     coid = client_order_id_for(signal.dedup_key)
     await rig.bus.publish(SIGNALS, encode(signal))
-    await _until(lambda: _is(rig, coid, OrderStatus.ACCEPTED))
+    await until(lambda: _is(rig, coid, OrderStatus.ACCEPTED))
     await _print(rig, seq=1, price=11.0)  # far above the 10.05 limit: nothing fills
     assert await _status(rig, coid) is OrderStatus.ACCEPTED
     rig.clock.advance_by(31 * SECOND)  # past the 30 s order TTL
-    await _until(lambda: _is(rig, coid, OrderStatus.CANCELED))
+    await until(lambda: _is(rig, coid, OrderStatus.CANCELED))
     assert rig.consumer.engine.view.committed_exposure() == 0
     await rig.stop()
     await rig.ledger.close()
