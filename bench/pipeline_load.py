@@ -225,7 +225,7 @@ class L3Result:
     rejections: dict[str, int]  # reason (numbers elided) -> count
     orders_submitted: int  # every order the executor submitted (the strategies' too)
     submit_errors: int
-    signal_to_submit_p50_ms: float  # histogram: executor takes the batch -> order submitted
+    signal_to_submit_p50_ms: float  # histogram: executor takes the batch -> broker answers
     signal_to_submit_p99_ms: float
     publish_to_order_p50_ms: float  # exact, L3 orders: bench publish -> executor decision
     publish_to_order_p99_ms: float

@@ -35,12 +35,12 @@ TICK_TO_SIGNAL = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
 # 1 ms to 2.5 s, each bucket 25% wider than the one before: quantiles to within a quarter
-_SIGNAL_LATENCY_BUCKETS = tuple(round(0.001 * 1.25**k, 6) for k in range(36))
+_FINE_LATENCY_BUCKETS = tuple(round(0.001 * 1.25**k, 6) for k in range(36))
 SIGNAL_LATENCY = Histogram(
     "trader_engine_signal_latency_seconds",
     "Wall time from the router stamping a tick batch to a shard having published a signal"
     " that batch produced (L1's tick->signal), one observation per signal",
-    buckets=_SIGNAL_LATENCY_BUCKETS,
+    buckets=_FINE_LATENCY_BUCKETS,
 )
 DECISIONS = Counter("trader_execution_decisions_total", "Signals decided by execution", ["outcome"])
 ORDERS_SUBMITTED = Counter("trader_execution_orders_submitted_total", "Orders sent to the broker")
@@ -72,5 +72,5 @@ SIGNAL_TO_SUBMIT = Histogram(
     "Wall time from the executor taking a signal batch off the bus to the broker answering "
     "the submit of an order of it, before any bookkeeping (signals carry no wall-clock stamp "
     "of their own)",
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+    buckets=_FINE_LATENCY_BUCKETS,
 )
