@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import datetime
 import json
+import math
 import os
 import secrets
 import shutil
@@ -117,7 +118,7 @@ def tape_for(rate: float, *, wall_s: float) -> tuple[int, float]:
     ends at the close), with more symbols to make up the rate."""
     per_symbol = per_symbol_rate()
     target = min(200.0, REGULAR_SESSION_S / wall_s)
-    symbols = int(min(MAX_SYMBOLS, max(SYMBOLS, rate / (per_symbol * target))))
+    symbols = min(MAX_SYMBOLS, max(SYMBOLS, math.ceil(rate / (per_symbol * target))))
     speed = rate / (per_symbol * symbols)
     if speed * wall_s > REGULAR_SESSION_S:
         raise SystemExit(
