@@ -8,7 +8,6 @@ path never interleave a read-modify-write of the same order.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -38,11 +37,12 @@ from app.ports.broker import (
 )
 from app.ports.bus import MessageBus
 from app.ports.clock import Clock
-from app.ports.lease import ExecutionLease, LeaseLost
+from app.ports.lease import ExecutionLease
 from app.ports.ledger import Ledger, StaleOrderUpdateError
 from app.ports.risk_state import BreakerState
 from app.risk.breaker import CLOSED, OPEN
 from app.services.consumer import consume_stream
+from app.services.lease_holder import LEASE_RECHECK_S, LEASE_TTL_MS, LeaseHolder
 from app.services.reconciler import Reconciler
 from app.services.risk_keeper import RiskKeeper
 
@@ -55,14 +55,6 @@ _NOT_YET_AT_VENUE = frozenset({OrderStatus.PENDING_NEW, OrderStatus.SUBMITTED, O
 _SYNCABLE = frozenset(
     {OrderStatus.ACCEPTED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
 )
-# A crashed executor's lease holds its replacement back until it expires, and S1 wants every
-# venue order linked within 10 s of a restart. Renewed every third of it, a 6 s lease still
-# outlives a 4 s stall of the event loop; a standby asks for it twice a second.
-LEASE_TTL_MS = 6_000
-STANDBY_POLL_S = 0.5
-# How old the last lease verification may be when a batch sends a further order (see
-# `_recheck_lease`): a small fraction of the lease's life, far below its 2 s renewal.
-LEASE_RECHECK_S = 0.2
 RECOVERY_RETRY_BASE_S = 0.5
 RECOVERY_RETRY_CAP_S = 5.0
 
@@ -95,12 +87,10 @@ class SignalConsumer:
         self._bus = bus
         self._clock = clock
         self._consumer = consumer
-        self._lease = lease
+        self._lease = LeaseHolder(
+            lease, holder=consumer, ttl_ms=lease_ttl_ms, recheck_s=lease_recheck_s
+        )
         self._keeper = keeper
-        self._lease_ttl_ms = lease_ttl_ms
-        self._lease_recheck_s = lease_recheck_s
-        self._token: int | None = None
-        self._verified_at = -math.inf
         self._submit_timeout_s = submit_timeout_s
         self._settle_s = settle_s
         self._resolve_every_s = resolve_every_s
@@ -121,18 +111,17 @@ class SignalConsumer:
         self._stopping.set()
 
     async def run(self) -> None:
-        if not await self._acquire_lease():
+        if not await self._lease.acquire(self._stopping):
             return
         try:
             await self._serve()
         finally:
-            if self._token is not None:
-                await self._lease.release(holder=self._consumer, token=self._token)
+            await self._lease.release()
 
     async def _serve(self) -> None:
         await self._keeper.load()
         async with asyncio.TaskGroup() as tasks:
-            lease = tasks.create_task(self._keep_lease())
+            lease = tasks.create_task(self._lease.keep())
             if not await self._recover_when_venue_answers():
                 lease.cancel()
                 return
@@ -155,56 +144,6 @@ class SignalConsumer:
             await self._settle()
             for task in chores:
                 task.cancel()
-
-    # the execution lease (S10) -----------------------------------------------------------
-    async def _acquire_lease(self) -> bool:
-        """Wait as a standby until this process holds the lease; False if stopped first."""
-        while not self._stopping.is_set():
-            self._token = await self._lease.acquire(
-                holder=self._consumer, ttl_ms=self._lease_ttl_ms
-            )
-            if self._token is not None:
-                log.info("execution_lease_acquired", token=self._token)
-                return True
-            try:
-                await asyncio.wait_for(self._stopping.wait(), STANDBY_POLL_S)
-            except TimeoutError:
-                continue
-        return False
-
-    async def _keep_lease(self) -> None:
-        while True:
-            await asyncio.sleep(self._lease_ttl_ms / 3000)
-            token = self._fencing_token()
-            if not await self._lease.renew(
-                holder=self._consumer, token=token, ttl_ms=self._lease_ttl_ms
-            ):
-                raise LeaseLost(f"lease {token} was taken over; this executor stops")
-
-    def _fencing_token(self) -> int:
-        if self._token is None:
-            raise LeaseLost("no execution lease held")
-        return self._token
-
-    async def _check_lease(self) -> None:
-        started = asyncio.get_running_loop().time()
-        token = self._fencing_token()
-        if not await self._lease.verify(token):
-            raise LeaseLost(f"lease {token} is no longer current; refusing to trade")
-        self._verified_at = started
-
-    async def _recheck_lease(self) -> None:
-        """Verify again only if the last verification began more than `lease_recheck_s` ago.
-
-        This fences as well as a check right before each submit did. A check never proved the
-        lease current at the moment the venue got the order: a pause between the check and
-        the send (a lock wait, a commit, a stalled event loop) was always possible, and a
-        successor can only take the lease once ours has expired, which the check cannot
-        foresee either. What fencing rests on is that every submit follows a successful check
-        closely; a batch verifies before its decisions are written and its sends follow within
-        milliseconds, and the bound keeps any later send of it just as close."""
-        if asyncio.get_running_loop().time() - self._verified_at > self._lease_recheck_s:
-            await self._check_lease()
 
     # startup -------------------------------------------------------------------------------
     async def _recover_when_venue_answers(self) -> bool:
@@ -295,7 +234,7 @@ class SignalConsumer:
         recorded decision was made beside an order that never existed."""
         if not verdicts:
             return [], []
-        await self._check_lease()
+        await self._lease.check()
         pending = verdicts
         while pending:
             breaker = self._keeper.breaker.state
@@ -379,7 +318,7 @@ class SignalConsumer:
     async def _venue_submit(self, order: Order) -> BrokerError | TimeoutError | None:
         """Send one order under a lease verified at most `lease_recheck_s` ago; the broker's
         failure, if any, is returned for `_answered`."""
-        await self._recheck_lease()
+        await self._lease.recheck()
         try:
             await asyncio.wait_for(self._broker.submit(order), self._submit_timeout_s)
         except (OrderRejected, TransientBrokerError, BrokerUnavailable, TimeoutError) as exc:

@@ -27,8 +27,9 @@ from app.risk.chain import RiskChain
 from app.risk.guards import HaltRule
 from app.risk.rules import MaxExposureRule
 from app.risk.sizing import FixedFractionalSizer, SizingConfig
+from app.services.lease_holder import LEASE_RECHECK_S
 from app.services.risk_keeper import RiskKeeper
-from app.services.signal_consumer import LEASE_RECHECK_S, SignalConsumer
+from app.services.signal_consumer import SignalConsumer
 from tests.builders import OPEN_NS, SECOND
 
 
