@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import math
+from array import array
 from collections import deque
 from dataclasses import dataclass
 
@@ -200,13 +201,65 @@ class VWAPBands(IndicatorSpec):
 
 
 class _SameTime:
-    """Volumes of the last `days` bars at one time of day, and their sum."""
+    """Volumes of the last `days` bars at each time of day, and their sums, per slot.
 
-    __slots__ = ("ring", "total")
+    A slot is one bar length (the first bar's) after the date's start. Its last `days` volumes
+    sit in one flat ring buffer, so a symbol costs about 60 KB for a day of one-minute bars
+    instead of an object per minute. A bar that starts off the slot grid (irregular bar times)
+    gets a ring of its own, keyed by its exact offset."""
+
+    __slots__ = ("_counts", "_days", "_heads", "_odd", "_rings", "_totals", "_unit_ns")
 
     def __init__(self, days: int) -> None:
-        self.ring: deque[float] = deque(maxlen=days)
-        self.total = 0.0
+        self._days = days
+        self._unit_ns = 0
+        self._rings = array("d")
+        self._totals = array("d")
+        self._counts = array("l")
+        self._heads = array("l")
+        self._odd: dict[int, tuple[deque[float], list[float]]] = {}
+
+    def push(self, offset_ns: int, interval_s: int, volume: float) -> float:
+        """Record this bar's volume at its time of day; return the mean volume of the last
+        `days` dates at that time, or NaN while fewer are known."""
+        if not self._unit_ns:
+            self._unit_ns = interval_s * 1_000_000_000
+        k, off_grid = divmod(offset_ns, self._unit_ns)
+        if off_grid or k < 0:
+            return self._push_odd(offset_ns, volume)
+        days, totals = self._days, self._totals
+        if k >= len(totals):
+            grow = k + 1 - len(totals)
+            totals.extend([0.0] * grow)
+            self._counts.extend([0] * grow)
+            self._heads.extend([0] * grow)
+            self._rings.extend([0.0] * (grow * days))
+        filled = self._counts[k]
+        if filled == days:
+            base = totals[k] / days
+            at = k * days + self._heads[k]
+            totals[k] += volume - self._rings[at]
+            self._rings[at] = volume
+            self._heads[k] = (self._heads[k] + 1) % days
+            return base
+        totals[k] += volume
+        self._rings[k * days + filled] = volume
+        self._counts[k] = filled + 1
+        return NAN
+
+    def _push_odd(self, offset_ns: int, volume: float) -> float:
+        entry = self._odd.get(offset_ns)
+        if entry is None:
+            entry = self._odd[offset_ns] = (deque(maxlen=self._days), [0.0])
+        ring, total = entry
+        if len(ring) == self._days:
+            base = total[0] / self._days
+            total[0] += volume - ring[0]
+        else:
+            base = NAN
+            total[0] += volume
+        ring.append(volume)
+        return base
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -232,13 +285,12 @@ class RelVolume(IndicatorSpec):
         return (SMA(self.period, "volume"),)
 
     def incremental(self, ctx: StepContext) -> Step:
-        days = self.days
         values, ready, slot, flag = ctx.values, ctx.ready, ctx.slot(), ctx.flag
         avg_at, _ = ctx.source(SMA(self.period, "volume"))
         calendar = ctx.calendar
         day_start = day_end = 0
         prior_avg = NAN
-        history: dict[int, _SameTime] = {}
+        history = _SameTime(self.days)
 
         def step(bar: Bar) -> None:
             nonlocal day_start, day_end, prior_avg
@@ -246,18 +298,9 @@ class RelVolume(IndicatorSpec):
             if ts >= day_end or ts < day_start:
                 day_start, _, _, day_end = calendar.bounds(ts)
             volume = bar.volume
-            offset = ts - day_start
-            same_time = history.get(offset)
-            if same_time is None:
-                same_time = history[offset] = _SameTime(days)
-            ring = same_time.ring
-            if len(ring) == days:
-                base = same_time.total / days
-                same_time.total += volume - ring[0]
-            else:
+            base = history.push(ts - day_start, bar.interval_s, volume)
+            if base != base:
                 base = prior_avg
-                same_time.total += volume
-            ring.append(volume)
             prior_avg = values[avg_at]  # NaN until the average is ready
             if base != base:
                 return
