@@ -161,12 +161,7 @@ class BarAggregator:
         """Aggregate one tick; returns the bars of its symbol that this tick closed."""
         ts = tick.ts_ns
         if not self._span_start <= ts < self._span_end:
-            span = session_span(ts)
-            self._span_start, self._span_end, self._span_session = (
-                span.start_ns,
-                span.end_ns,
-                span.session,
-            )
+            self._enter_span(ts)
         symbol = tick.symbol
         state = self._symbols.get(symbol)
         if state is None:
@@ -190,12 +185,7 @@ class BarAggregator:
                 open_bars[k] = _OpenBar(
                     start_ns=start, end_ns=end, session=session, tally=BucketTally.of(tick)
                 )
-                key = (end, self._intervals[k])
-                due = self._due.get(key)
-                if due is None:
-                    self._due[key] = {symbol}
-                else:
-                    due.add(symbol)
+                self._due_at(end, self._intervals[k], symbol)
             else:
                 price = tick.price
                 if price > bar.high:
@@ -220,12 +210,7 @@ class BarAggregator:
             raise ValueError("a tally of prints feeds an aggregator of one interval only")
         ts = tally.last_ns
         if not self._span_start <= ts < self._span_end:
-            span = session_span(ts)
-            self._span_start, self._span_end, self._span_session = (
-                span.start_ns,
-                span.end_ns,
-                span.session,
-            )
+            self._enter_span(ts)
         symbol = tally.symbol
         state = self._symbols.get(symbol)
         if state is None:
@@ -249,12 +234,7 @@ class BarAggregator:
         state.open[0] = _OpenBar(
             start_ns=start, end_ns=end, session=self._span_session, tally=tally
         )
-        key = (end, self._intervals[0])
-        due = self._due.get(key)
-        if due is None:
-            self._due[key] = {symbol}
-        else:
-            due.add(symbol)
+        self._due_at(end, self._intervals[0], symbol)
         return closed
 
     def flush_until(self, now_ns: int) -> list[Bar]:
@@ -277,6 +257,22 @@ class BarAggregator:
     def flush_all(self) -> list[Bar]:
         """Close every open bar, whatever its end (end of a replay, shutdown)."""
         return self.flush_until(max((key[0] for key in self._due), default=0))
+
+    def _enter_span(self, ts: int) -> None:
+        """Cache the session span holding `ts` (sessions change a few times a day)."""
+        span = session_span(ts)
+        self._span_start, self._span_end, self._span_session = (
+            span.start_ns,
+            span.end_ns,
+            span.session,
+        )
+
+    def _due_at(self, end_ns: int, interval_s: int, symbol: str) -> None:
+        due = self._due.get((end_ns, interval_s))
+        if due is None:
+            self._due[(end_ns, interval_s)] = {symbol}
+        else:
+            due.add(symbol)
 
     def _emit(self, symbol: str, k: int, bar: _OpenBar) -> Bar:
         interval_s = self._intervals[k]
