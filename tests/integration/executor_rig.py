@@ -28,6 +28,7 @@ from app.risk.guards import HaltRule
 from app.risk.rules import MaxExposureRule
 from app.risk.sizing import FixedFractionalSizer, SizingConfig
 from app.services.lease_holder import LEASE_RECHECK_S
+from app.services.reconciler import Reconciler
 from app.services.risk_keeper import RiskKeeper
 from app.services.signal_consumer import SignalConsumer
 from tests.builders import OPEN_NS, SECOND
@@ -50,6 +51,11 @@ class Rig:
             await self.task
         await self.lease.close()
         await self.store.close()
+
+    async def close(self) -> None:
+        """Stop, and close the ledger too (tests that restart keep theirs open)."""
+        await self.stop()
+        await self.ledger.close()
 
 
 def sim_venue() -> SimVenue:
@@ -77,11 +83,14 @@ async def start_executor(
     max_position: str = "10000",
     breaker: BreakerConfig | None = None,
     lease_recheck_s: float = LEASE_RECHECK_S,
+    start_ns: int = OPEN_NS,
+    order_ttl_s: int = 30,
+    reconcile: bool = False,
 ) -> Rig:
     ledger = ledger_type(url)
     await ledger.start()
     bus = bus or InProcessBus()
-    clock = SimClock(OPEN_NS)
+    clock = SimClock(start_ns)
     broker = broker_type(venue or sim_venue(), clock)
     engine = ExecutionEngine(
         portfolio=Portfolio(starting_cash=Decimal("100000")),
@@ -89,7 +98,7 @@ async def start_executor(
         risk=chain or RiskChain([HaltRule(), MaxExposureRule(limit=Decimal("50000"))]),
         risk_book=RiskBook(RiskLimits()),
         entry_collar_bps=Decimal(collar_bps),
-        order_ttl_ns=30 * SECOND,
+        order_ttl_ns=order_ttl_s * SECOND,
     )
     lease = lease_type(url)
     await lease.start()
@@ -116,6 +125,7 @@ async def start_executor(
         consumer=holder,
         resolve_every_s=0.05,
         lease_recheck_s=lease_recheck_s,
+        reconciler=Reconciler(store=store, actor=holder, bus=bus) if reconcile else None,
     )
     task = asyncio.create_task(consumer.run())
     if wait_ready:

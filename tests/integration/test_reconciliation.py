@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,23 +33,20 @@ from app.domain.signal import Side
 from app.engine.execution import ExecutionEngine
 from app.engine.portfolio import Portfolio
 from app.persistence.engine import make_engine
-from app.persistence.lease import SqlLease
 from app.persistence.ledger import SqlLedger
 from app.persistence.migrate import upgrade
 from app.persistence.risk_state import SqlRiskStateStore
 from app.persistence.tables import fills
 from app.ports.broker import BrokerOrder, BrokerPosition, BrokerUnavailable
 from app.ports.ledger import LedgerCounts
-from app.ports.risk_state import GLOBAL, BreakerState, Halt, HaltKind
+from app.ports.risk_state import GLOBAL, Halt, HaltKind
 from app.risk.book import RiskBook, RiskLimits
-from app.risk.breaker import BreakerConfig, FailureBreaker
 from app.risk.chain import RiskChain
 from app.risk.guards import HaltRule
 from app.risk.sizing import FixedFractionalSizer, SizingConfig
 from app.services.reconciler import Reconciler, ReconcileReport
-from app.services.risk_keeper import RiskKeeper
-from app.services.signal_consumer import SignalConsumer
 from tests.builders import OPEN_NS, SECOND, entry_signal
+from tests.integration.executor_rig import Rig, start_executor
 
 SYMBOL = "ABC"
 BACK_NS = OPEN_NS + 10 * SECOND  # when the executor comes back
@@ -90,25 +87,6 @@ class DownAtFirstBroker(SimBroker):
         return await super().orders(since_ns=since_ns)
 
 
-@dataclass
-class Rig:
-    ledger: SqlLedger
-    lease: SqlLease
-    store: SqlRiskStateStore
-    bus: InProcessBus
-    clock: SimClock
-    broker: SimBroker
-    consumer: SignalConsumer
-    task: asyncio.Task[None]
-
-    async def stop(self) -> None:
-        self.consumer.request_stop()
-        async with asyncio.timeout(10):
-            await self.task
-        for part in (self.lease, self.store, self.ledger):
-            await part.close()
-
-
 @pytest.fixture
 async def url(tmp_path: Path) -> AsyncIterator[str]:
     database = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
@@ -143,40 +121,19 @@ async def _start(
     bus: InProcessBus | None = None,
     wait_ready: bool = True,
 ) -> Rig:
-    ledger, lease, store = SqlLedger(url), SqlLease(url), SqlRiskStateStore(url)
-    for part in (ledger, lease, store):
-        await part.start()
-    bus = bus or InProcessBus()
-    clock = SimClock(BACK_NS)
-    broker = broker_type(venue, clock)
-    engine = _engine()
-    keeper = RiskKeeper(
-        engine=engine,
-        store=store,
-        broker=broker,
-        breaker=FailureBreaker(BreakerConfig(), BreakerState("broker.sim")),
+    """The executor as it reconciles: its own reconciler, on the day's clock, 60 s order TTL."""
+    return await start_executor(
+        url,
+        venue=venue,
+        broker_type=broker_type,
         bus=bus,
-        clock=clock,
-        actor="executor",
-        refresh_s=0.05,
+        wait_ready=wait_ready,
+        holder="executor",
+        chain=RiskChain([HaltRule()]),
+        start_ns=BACK_NS,
+        order_ttl_s=60,
+        reconcile=True,
     )
-    consumer = SignalConsumer(
-        engine=engine,
-        ledger=ledger,
-        broker=broker,
-        bus=bus,
-        clock=clock,
-        lease=lease,
-        keeper=keeper,
-        consumer="executor",
-        resolve_every_s=0.05,
-        reconciler=Reconciler(store=store, actor="executor", bus=bus),
-    )
-    task = asyncio.create_task(consumer.run())
-    if wait_ready:
-        async with asyncio.timeout(10):
-            await consumer.ready.wait()
-    return Rig(ledger, lease, store, bus, clock, broker, consumer, task)
 
 
 def _entry(coid: str = "o-1", *, qty: str = "100") -> Order:
@@ -304,7 +261,7 @@ async def test_trading_is_blocked_until_the_venue_is_reconciled(url: str) -> Non
         return (await rig.ledger.counts()).orders == 1
 
     await _until(decided)
-    await rig.stop()
+    await rig.close()
 
 
 async def test_a_venue_not_reachable_at_startup_delays_trading_without_stopping_it(
@@ -324,7 +281,7 @@ async def test_a_venue_not_reachable_at_startup_delays_trading_without_stopping_
         return (await rig.ledger.counts()).orders == 1
 
     await _until(decided)
-    await rig.stop()
+    await rig.close()
 
 
 # explainable differences ---------------------------------------------------------------------
@@ -337,7 +294,7 @@ async def test_an_order_filled_while_down_is_booked_once_as_the_venue_has_it(url
     await _assert_book_equals_venue(rig, venue)
     assert await _fill_ids(url) == [venue.ledger.executions[0].execution_id]
     assert await rig.store.halts() == []
-    await rig.stop()
+    await rig.close()
 
     counts, audit = await _state(url)
     again, counts_again, audit_again = await _reconcile_afresh(url, venue)
@@ -374,7 +331,7 @@ async def test_a_missing_partial_fill_is_booked_and_its_late_report_is_not(url: 
     await _until(filled)
     await _assert_book_equals_venue(rig, venue)
     assert await _fill_ids(url) == [e.execution_id for e in venue.ledger.executions]
-    await rig.stop()
+    await rig.close()
 
 
 async def test_without_listed_executions_a_late_report_cannot_book_twice(url: str) -> None:
@@ -406,7 +363,7 @@ async def test_without_listed_executions_a_late_report_cannot_book_twice(url: st
     await _until(filled)  # refused as reported, then booked by the reconciliation it asked for
     assert await _fill_ids(url) == ["recon:o-1:40", "recon:o-1:100"]
     await _assert_book_equals_venue(rig, venue)
-    await rig.stop()
+    await rig.close()
     again, _, _ = await _reconcile_afresh(url, venue, broker_type=BlindBroker)
     assert (again.differences, again.actions) == ((), ())
 
@@ -431,7 +388,7 @@ async def test_an_unknown_position_at_the_venue_halts_everything_and_alerts(url:
     async with asyncio.timeout(10):
         assert decode(await alert, Halt) == halt
     assert await rig.ledger.positions() == []  # never "fixed" in the book
-    await rig.stop()
+    await rig.close()
     await bus.close()
 
     counts, audit = await _state(url)
@@ -461,7 +418,7 @@ async def test_a_quantity_mismatch_halts_the_strategy_holding_the_symbol(url: st
 
     await _until(decided)
     assert (await rig.ledger.counts()).orders == 1  # the halted strategy entered nothing
-    await rig.stop()
+    await rig.close()
 
     again, _, _ = await _reconcile_afresh(url, venue)
     assert (again.actionable, again.actions) == ((), ())
@@ -478,7 +435,7 @@ async def test_a_new_trading_day_reconciles_again(url: str) -> None:
     await rig.consumer.housekeep()
     [halt] = await rig.store.halts()
     assert (halt.scope, halt.kind) == (GLOBAL, HaltKind.UNEXPLAINED)
-    await rig.stop()
+    await rig.close()
 
 
 async def test_the_simulated_venue_lists_orders_and_executions_since_a_time(url: str) -> None:
