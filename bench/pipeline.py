@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import json
 import math
@@ -102,6 +103,9 @@ class PipelineRun:
     rss_mb: dict[str, float]
     rss_growth_pct: float
     burst: BurstResult | None = None
+    # with a burst: tick->signal outside it, and from its start until its lag had drained
+    tick_to_signal_steady_ms: tuple[float, float, float] | None = None
+    tick_to_signal_burst_ms: tuple[float, float, float] | None = None
     l3: L3Result | None = None
 
 
@@ -186,18 +190,38 @@ async def _stop(topology: Topology, prefix: str) -> None:
     await client.aclose()
 
 
+@dataclass
+class BurstWindow:
+    """The burst as the observer saw it: from its start until every group had drained it."""
+
+    start: float  # s since the measurement began
+    end: float
+    offered: float  # ticks/s both routers offered over it
+    published: int  # the second router's ticks
+    metrics_start: dict[str, float]  # every worker's metrics at its start
+    metrics_drained: dict[str, float]  # and once no group lagged after it
+
+
 async def _play_burst(
-    topology: Topology, burst: BurstSpec, t0: float
-) -> tuple[float, float, float, int]:
-    """At the burst's start: go. Returns its start and end (s since t0), the rate both routers
-    offered over it, and the second router's ticks."""
+    topology: Topology, burst: BurstSpec, t0: float, client: aioredis.Redis
+) -> BurstWindow:
+    """At the burst's start: go; after it, wait for the lag it left to drain."""
     assert topology.burst is not None
     await asyncio.sleep(max(0.0, t0 + burst.start - time.perf_counter()))
-    port = topology.ports["router"]
-    before, start = scrape(port), time.perf_counter() - t0
+    ports = list(topology.ports.values())
+    before, start = merge([scrape(p) for p in ports]), time.perf_counter() - t0
     published, elapsed = await topology.burst.play()
-    base = delta(scrape(port), before, "trader_bus_ticks_published_total")
-    return start, start + elapsed, (base + published) / elapsed, published
+    base = delta(merge([scrape(p) for p in ports]), before, "trader_bus_ticks_published_total")
+    with contextlib.suppress(TimeoutError):
+        await until_no_lag(client, topology.streams, timeout_s=DRAIN_WATCH_S)
+    return BurstWindow(
+        start=start,
+        end=start + elapsed,
+        offered=(base + published) / elapsed,
+        published=published,
+        metrics_start=before,
+        metrics_drained=merge([scrape(p) for p in ports]),
+    )
 
 
 def _settled(samples: list[Sample], burst: BurstSpec | None, *, duration: float) -> bool:
@@ -219,11 +243,23 @@ class Observation:
     rss_start: dict[str, float]
     rss: dict[str, float]
     samples: list[Sample]
-    bursting: tuple[float, float, float, int] | None
+    bursting: BurstWindow | None
 
     @property
     def run_delta(self) -> dict[str, float]:
         return {name: delta(self.last, self.first, name) for name in self.last}
+
+    def split(self) -> tuple[dict[str, float], dict[str, float]] | None:
+        """The run's metric deltas outside the burst window and inside it."""
+        if self.bursting is None:
+            return None
+        window = self.bursting
+        inside = {
+            name: delta(window.metrics_drained, window.metrics_start, name)
+            for name in window.metrics_drained
+        }
+        outside = {name: value - inside.get(name, 0.0) for name, value in self.run_delta.items()}
+        return outside, inside
 
 
 async def _observe(
@@ -247,7 +283,9 @@ async def _observe(
         first = merge([scrape(p) for p in ports])
         rss_start = {name: rss_mb(p.pid) for name, p in topology.processes.items()}
         t0 = time.perf_counter()
-        playing = None if burst is None else asyncio.create_task(_play_burst(topology, burst, t0))
+        playing = (
+            None if burst is None else asyncio.create_task(_play_burst(topology, burst, t0, client))
+        )
         signals = None if load is None else asyncio.create_task(load.run(duration))
         samples: list[Sample] = []
         while not samples or not _settled(samples, burst, duration=duration):
@@ -286,11 +324,7 @@ def _figures(seen: Observation, *, rate: float, symbols: int) -> PipelineRun:
         bus_latency_p99_ms=bus_p99,
         bus_latency_p999_ms=quantile(run_delta, latency, 0.999),
         signal_batch_p99_ms=batch_p99,
-        tick_to_signal_ms=(
-            quantile(run_delta, SIGNAL_LATENCY, 0.5),
-            quantile(run_delta, SIGNAL_LATENCY, 0.99),
-            quantile(run_delta, SIGNAL_LATENCY, 0.999),
-        ),
+        tick_to_signal_ms=_latencies(run_delta),
         strategy_signals_per_s=round(emitted / elapsed, 2),
         max_lag_entries=max((lags.get("shard", 0) for _, lags in seen.samples), default=0),
         max_lag_by_group={
@@ -301,12 +335,28 @@ def _figures(seen: Observation, *, rate: float, symbols: int) -> PipelineRun:
         rss_mb=seen.rss,
         rss_growth_pct=round(max(100 * (seen.rss[n] / seen.rss_start[n] - 1) for n in seen.rss), 1),
     )
-    if seen.bursting is not None:
-        start, end, offered, published = seen.bursting
+    split = seen.split()
+    if seen.bursting is not None and split is not None:
+        window = seen.bursting
         result.burst = burst_result(
-            seen.samples, start=start, end=end, offered=offered, burst_published=published
+            seen.samples,
+            start=window.start,
+            end=window.end,
+            offered=window.offered,
+            burst_published=window.published,
         )
+        outside, inside = split
+        result.tick_to_signal_steady_ms = _latencies(outside)
+        result.tick_to_signal_burst_ms = _latencies(inside)
     return result
+
+
+def _latencies(run_delta: dict[str, float]) -> tuple[float, float, float]:
+    return (
+        quantile(run_delta, SIGNAL_LATENCY, 0.5),
+        quantile(run_delta, SIGNAL_LATENCY, 0.99),
+        quantile(run_delta, SIGNAL_LATENCY, 0.999),
+    )
 
 
 async def pipeline(
@@ -402,6 +452,10 @@ def _print_table(report: dict[str, object], runs: list[PipelineRun]) -> None:
                 f"  burst: offered {b.offered_ticks_per_s:,.0f}/s (second router"
                 f" {b.burst_router_ticks_per_s:,.0f}/s)  max lag {b.max_lag_entries}"
                 f"  drained to 0 after {b.drain_s} s (L1: <= 60 s)"
+            )
+            print(
+                f"  tick->signal p50/p99/p99.9 outside the burst {run.tick_to_signal_steady_ms}"
+                f" ms (L1: p99 <= 50), from its start to its drain {run.tick_to_signal_burst_ms} ms"
             )
         if run.l3 is not None:
             s = run.l3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from collections.abc import Awaitable, Callable
 
@@ -94,6 +95,15 @@ async def _drain(stage: list[Service], tasks: list[asyncio.Task[None]]) -> None:
         await asyncio.wait(pending)
 
 
+def settle_heap() -> None:
+    """Move everything alive after start-up (modules, settings, the built services) out of the
+    collector's reach. A full collection over an imported stack costs 100-450 ms here and
+    stalls the event loop with it; frozen objects are never scanned again, so later full
+    collections only walk what the services created since."""
+    gc.collect()
+    gc.freeze()
+
+
 def main(role: Role) -> None:
     """The entrypoint of every worker module: settings, logging, build the role, serve it."""
     settings = Settings()
@@ -101,6 +111,7 @@ def main(role: Role) -> None:
 
     async def run() -> None:
         async with await build(settings, role=role) as runtime:
+            settle_heap()
             await serve(runtime)
 
     try:

@@ -1,8 +1,9 @@
 """The last N seconds of one symbol's tape, for several N at once, at O(1) amortized per print.
 
 Every window covers the seconds (now - N, now], where `now` is the second of the newest print.
-The windows share one run of per-second samples (second, lowest and highest price, and the
-running total of shares up to the end of that second):
+The windows share one run of per-second samples, kept in flat arrays (8 bytes a value, not a
+Python object each): second, lowest and highest price, and the running total of shares up to the
+end of that second.
 
 * volume: each window keeps the index of its oldest second, moved forward as time passes, so
   its volume is the running total now less the total where the window begins: exact integers,
@@ -22,6 +23,7 @@ memory is bounded: at most 2 x (longest + 1) samples, and 2 x (N + 1) deque entr
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from collections.abc import Sequence
 
@@ -50,10 +52,10 @@ class MoveWindows:
         self.volumes = [0] * len(self.seconds)
         self.total = 0  # shares in every print so far
         self._longest = self.seconds.index(max(self.seconds))
-        self._seconds: list[int] = []
-        self._lows: list[float] = []
-        self._highs: list[float] = []
-        self._totals: list[int] = []  # running total of shares at the end of each second
+        self._seconds = array("q")
+        self._lows = array("d")
+        self._highs = array("d")
+        self._totals = array("q")  # running total of shares at the end of each second
         self._cum_base = 0  # the running total before the first sample held
         self._starts = [0] * len(self.seconds)  # index of each window's oldest second
         self._folded = [0] * len(self.seconds)  # samples before this index are in the deques

@@ -203,16 +203,18 @@ class VWAPBands(IndicatorSpec):
 class _SameTime:
     """Volumes of the last `days` bars at each time of day, and their sums, per slot.
 
-    A slot is one bar length (the first bar's) after the date's start. Its last `days` volumes
-    sit in one flat ring buffer, so a symbol costs about 60 KB for a day of one-minute bars
-    instead of an object per minute. A bar that starts off the slot grid (irregular bar times)
-    gets a ring of its own, keyed by its exact offset."""
+    A slot is one bar length (the first bar's) after the date's start; slots are held from the
+    earliest one seen, so the hours before a symbol's first bar cost nothing. A slot's last
+    `days` volumes sit in one flat ring buffer, so a symbol costs about 25 KB for a regular
+    session of one-minute bars instead of an object per minute. A bar that starts off the slot
+    grid (irregular bar times) gets a ring of its own, keyed by its exact offset."""
 
-    __slots__ = ("_counts", "_days", "_heads", "_odd", "_rings", "_totals", "_unit_ns")
+    __slots__ = ("_counts", "_days", "_first", "_heads", "_odd", "_rings", "_totals", "_unit_ns")
 
     def __init__(self, days: int) -> None:
         self._days = days
         self._unit_ns = 0
+        self._first = 0  # the slot of index 0 in the arrays
         self._rings = array("d")
         self._totals = array("d")
         self._counts = array("l")
@@ -224,9 +226,13 @@ class _SameTime:
         `days` dates at that time, or NaN while fewer are known."""
         if not self._unit_ns:
             self._unit_ns = interval_s * 1_000_000_000
-        k, off_grid = divmod(offset_ns, self._unit_ns)
-        if off_grid or k < 0:
+            self._first = offset_ns // self._unit_ns
+        slot, off_grid = divmod(offset_ns, self._unit_ns)
+        if off_grid or slot < 0:
             return self._push_odd(offset_ns, volume)
+        if slot < self._first:
+            self._prepend(self._first - slot)
+        k = slot - self._first
         days, totals = self._days, self._totals
         if k >= len(totals):
             grow = k + 1 - len(totals)
@@ -246,6 +252,14 @@ class _SameTime:
         self._rings[k * days + filled] = volume
         self._counts[k] = filled + 1
         return NAN
+
+    def _prepend(self, slots: int) -> None:
+        """Make room for `slots` earlier slots than any held (a pre-market bar on a later date)."""
+        self._totals = array("d", bytes(8 * slots)) + self._totals
+        self._counts = array("l", bytes(self._counts.itemsize * slots)) + self._counts
+        self._heads = array("l", bytes(self._heads.itemsize * slots)) + self._heads
+        self._rings = array("d", bytes(8 * slots * self._days)) + self._rings
+        self._first -= slots
 
     def _push_odd(self, offset_ns: int, volume: float) -> float:
         entry = self._odd.get(offset_ns)
