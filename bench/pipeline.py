@@ -11,15 +11,18 @@ to the requested rate) and N shard workers as separate processes, and reads thei
 metrics: sustained ticks/s through the shards, bus latency (router publish -> shard start)
 quantiles from the histogram buckets, tick->signal (router stamping a tick batch -> a shard
 having published a signal of it, per signal, buckets 25% apart), shard processing time of
-signal-producing batches, consumer-group lag, and each process's RSS. `--rate max` steps the
-rate up until the shards stop keeping up and reports the highest sustained rate and its ratio
-to the raw ceiling.
+signal-producing batches, consumer-group lag, and each process's RSS (at the start, every
+minute, and the growth both from the start and from the first minute, once fixed-size
+per-symbol state has filled). `--rate max` steps the rate up until the shards stop keeping up
+and reports the highest sustained rate and its ratio to the raw ceiling.
 
 `--burst RATE:SECONDS[@START]` raises the offered rate to RATE (in total) for SECONDS from START s
 into the run, through a second router process on disjoint symbols, and reports the rate
 offered, the largest lag and how long after the burst each consumer group took to read 0 lag
-(the run goes on past --duration, up to 120 s after the burst, to see it). `--executor` adds
-the executor (simulated venue) and L3's load of signals; see bench/pipeline_load.py.
+(the run goes on past --duration, up to 120 s after the burst, to see it), and tick->signal
+(and with `--executor`, signal->submit) both outside the burst and from its start until its lag
+drained. `--executor` adds the executor (simulated venue) and L3's load of signals; see
+bench/pipeline_load.py.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ ANCHOR_LEAD_S = 10.0  # the processes import and build their roles before the ma
 WARM_UP_S = 3.0
 SAMPLE_S = 0.25
 DRAIN_WATCH_S = 120.0
+RSS_EVERY_S = 60.0
 L3_RATE = 10.0
 SIGNAL_LATENCY = "trader_engine_signal_latency_seconds"
 
@@ -102,6 +106,8 @@ class PipelineRun:
     rss_start_mb: dict[str, float]
     rss_mb: dict[str, float]
     rss_growth_pct: float
+    rss_by_minute_mb: dict[str, list[float]]  # at the start, then every minute
+    rss_growth_after_first_minute_pct: float | None
     burst: BurstResult | None = None
     # with a burst: tick->signal outside it, and from its start until its lag had drained
     tick_to_signal_steady_ms: tuple[float, float, float] | None = None
@@ -242,6 +248,7 @@ class Observation:
     elapsed: float
     rss_start: dict[str, float]
     rss: dict[str, float]
+    rss_by_minute: dict[str, list[float]]
     samples: list[Sample]
     bursting: BurstWindow | None
 
@@ -288,9 +295,14 @@ async def _observe(
         )
         signals = None if load is None else asyncio.create_task(load.run(duration))
         samples: list[Sample] = []
+        rss_by_minute = {name: [mb] for name, mb in rss_start.items()}
         while not samples or not _settled(samples, burst, duration=duration):
             await asyncio.sleep(SAMPLE_S)
-            samples.append((time.perf_counter() - t0, await group_lags(client, topology.streams)))
+            at = time.perf_counter() - t0
+            samples.append((at, await group_lags(client, topology.streams)))
+            if at >= RSS_EVERY_S * len(rss_by_minute["router"]):
+                for name, p in topology.processes.items():
+                    rss_by_minute[name].append(round(rss_mb(p.pid), 1))
         bursting = None if playing is None else await playing
         if signals is not None:
             await signals
@@ -300,6 +312,7 @@ async def _observe(
             elapsed=time.perf_counter() - t0,
             rss_start=rss_start,
             rss={name: round(rss_mb(p.pid), 1) for name, p in topology.processes.items()},
+            rss_by_minute=rss_by_minute,
             samples=samples,
             bursting=bursting,
         )
@@ -334,6 +347,8 @@ def _figures(seen: Observation, *, rate: float, symbols: int) -> PipelineRun:
         rss_start_mb={name: round(mb, 1) for name, mb in seen.rss_start.items()},
         rss_mb=seen.rss,
         rss_growth_pct=round(max(100 * (seen.rss[n] / seen.rss_start[n] - 1) for n in seen.rss), 1),
+        rss_by_minute_mb=seen.rss_by_minute,
+        rss_growth_after_first_minute_pct=_growth_after_first_minute(seen),
     )
     split = seen.split()
     if seen.bursting is not None and split is not None:
@@ -349,6 +364,16 @@ def _figures(seen: Observation, *, rate: float, symbols: int) -> PipelineRun:
         result.tick_to_signal_steady_ms = _latencies(outside)
         result.tick_to_signal_burst_ms = _latencies(inside)
     return result
+
+
+def _growth_after_first_minute(seen: Observation) -> float | None:
+    """The worst process's growth from its RSS a minute into the run to the end: what is left
+    once fixed-size state has filled (per-symbol windows of the last prints, seconds, bars)."""
+    if any(len(minutes) < 2 for minutes in seen.rss_by_minute.values()):
+        return None
+    return round(
+        max(100 * (seen.rss[n] / seen.rss_by_minute[n][1] - 1) for n in seen.rss_by_minute), 1
+    )
 
 
 def _latencies(run_delta: dict[str, float]) -> tuple[float, float, float]:
@@ -413,6 +438,7 @@ async def pipeline(
                     load,
                     ledger=ledger,
                     run_delta=seen.run_delta,
+                    split=seen.split(),
                     samples=seen.samples,
                     wall_ns=wall_ns,
                 )
@@ -443,7 +469,8 @@ def _print_table(report: dict[str, object], runs: list[PipelineRun]) -> None:
             f"  bus p50/p99/p99.9 {run.bus_latency_p50_ms}/{run.bus_latency_p99_ms}/"
             f"{run.bus_latency_p999_ms} ms  tick->signal p50/p99/p99.9 "
             f"{'/'.join(str(round(ms, 1)) for ms in run.tick_to_signal_ms)} ms"
-            f"  lag {run.max_lag_by_group}  rss {run.rss_mb} (+{run.rss_growth_pct}%)"
+            f"  lag {run.max_lag_by_group}  rss {run.rss_mb} (+{run.rss_growth_pct}%; after the"
+            f" first minute +{run.rss_growth_after_first_minute_pct}%)"
             f"  strategy signals {run.strategy_signals_per_s}/s"
         )
         if run.burst is not None:
@@ -465,7 +492,8 @@ def _print_table(report: dict[str, object], runs: list[PipelineRun]) -> None:
                 f" decided, {s.approved} approved, rejections {s.rejections}\n"
                 f"      orders submitted {s.orders_submitted} (errors {s.submit_errors})"
                 f"  signal->submit p50/p99 {s.signal_to_submit_p50_ms}/"
-                f"{s.signal_to_submit_p99_ms} ms (L3: p99 <= 100)"
+                f"{s.signal_to_submit_p99_ms} ms (L3: p99 <= 100; outside the burst"
+                f" {s.signal_to_submit_steady_p99_ms}, within it {s.signal_to_submit_burst_p99_ms})"
                 f"  publish->order p50/p99 {s.publish_to_order_p50_ms}/"
                 f"{s.publish_to_order_p99_ms} ms  signal lag {s.max_signal_lag_entries}\n"
                 f"      {verdict} (checked: {s.orders_checked} orders by dedup key)"

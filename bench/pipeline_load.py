@@ -227,6 +227,9 @@ class L3Result:
     submit_errors: int
     signal_to_submit_p50_ms: float  # histogram: executor takes the batch -> broker answers
     signal_to_submit_p99_ms: float
+    # with a burst: p99 outside it, and from its start until its lag had drained
+    signal_to_submit_steady_p99_ms: float | None
+    signal_to_submit_burst_p99_ms: float | None
     publish_to_order_p50_ms: float  # exact, L3 orders: bench publish -> executor decision
     publish_to_order_p99_ms: float
     max_signal_lag_entries: int
@@ -271,11 +274,13 @@ async def l3_result(
     *,
     ledger: str,
     run_delta: dict[str, float],
+    split: tuple[dict[str, float], dict[str, float]] | None,
     samples: list[Sample],
     wall_ns: Callable[[int], float],
 ) -> L3Result:
-    """What the ledger and the executor's metrics say about the run's signals. `wall_ns` turns
-    the executor's market-clock stamps back into wall time."""
+    """What the ledger and the executor's metrics say about the run's signals. `split` is the
+    run's metrics outside a burst and within it; `wall_ns` turns the executor's market-clock
+    stamps back into wall time."""
     decisions, orders, checked, duplicates = await _ledger_rows(ledger)
     reasons = Counter(re.sub(r"\d[\d.,]*", "#", reason) for ok, reason in decisions if not ok)
     exact = sorted(
@@ -296,6 +301,8 @@ async def l3_result(
         submit_errors=int(sum(v for k, v in run_delta.items() if k.startswith(errors))),
         signal_to_submit_p50_ms=quantile(run_delta, submit, 0.5),
         signal_to_submit_p99_ms=quantile(run_delta, submit, 0.99),
+        signal_to_submit_steady_p99_ms=None if split is None else quantile(split[0], submit, 0.99),
+        signal_to_submit_burst_p99_ms=None if split is None else quantile(split[1], submit, 0.99),
         publish_to_order_p50_ms=round(cut[49], 2),
         publish_to_order_p99_ms=round(cut[98], 2),
         max_signal_lag_entries=max((lags.get("execution", 0) for _, lags in samples), default=0),
