@@ -128,18 +128,55 @@ class AccountBook:
 
     def exposure(self, legs: Iterable[OrderLeg]) -> Decimal:
         """Worst-case gross exposure of the positions plus these open orders (module docstring)."""
-        buys: dict[str, Decimal] = {}
-        sells: dict[str, Decimal] = {}
-        for leg in legs:
-            side_total = buys if leg.side is Side.BUY else sells
-            side_total[leg.symbol] = side_total.get(leg.symbol, ZERO) + leg.notional
-        total = ZERO
+        buys, sells = _sides(legs)
+        return sum(
+            (
+                _worst_case(self.position_value(symbol), buys, sells, symbol)
+                for symbol in {*self._holdings, *buys, *sells}
+            ),
+            start=ZERO,
+        )
+
+    def order_change(
+        self, legs: Iterable[OrderLeg], *, adding: OrderLeg, dropping: OrderLeg | None
+    ) -> tuple[Decimal, Decimal, Decimal]:
+        """Equity, and the exposure with the open orders `legs` before and after `adding` joins
+        them and `dropping` (an order of `legs` it replaces) leaves: one pass over the symbols,
+        then only the one or two symbols the change touches are valued again."""
+        buys, sells = _sides(legs)
+        equity, before = self._cash, ZERO
         for symbol in {*self._holdings, *buys, *sells}:
             value = self.position_value(symbol)
-            long_case = value + buys.get(symbol, ZERO)
-            short_case = value - sells.get(symbol, ZERO)
-            total += max(abs(long_case), abs(short_case))
-        return total
+            equity += value
+            before += _worst_case(value, buys, sells, symbol)
+        touched = {adding.symbol} if dropping is None else {adding.symbol, dropping.symbol}
+        after = before
+        for symbol in touched:
+            after -= _worst_case(self.position_value(symbol), buys, sells, symbol)
+        for leg, sign in ((adding, 1), (dropping, -1)):
+            if leg is not None:
+                side_total = buys if leg.side is Side.BUY else sells
+                side_total[leg.symbol] = side_total.get(leg.symbol, ZERO) + sign * leg.notional
+        for symbol in touched:
+            after += _worst_case(self.position_value(symbol), buys, sells, symbol)
+        return equity, before, after
 
     def buying_power(self, *, multiplier: Decimal, legs: Iterable[OrderLeg]) -> Decimal:
         return self.equity() * multiplier - self.exposure(legs)
+
+
+def _sides(legs: Iterable[OrderLeg]) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """Open orders' notional per symbol: buys, sells."""
+    buys: dict[str, Decimal] = {}
+    sells: dict[str, Decimal] = {}
+    for leg in legs:
+        side_total = buys if leg.side is Side.BUY else sells
+        side_total[leg.symbol] = side_total.get(leg.symbol, ZERO) + leg.notional
+    return buys, sells
+
+
+def _worst_case(
+    value: Decimal, buys: dict[str, Decimal], sells: dict[str, Decimal], symbol: str
+) -> Decimal:
+    """A symbol's exposure: its position value if every open order of one side filled."""
+    return max(abs(value + buys.get(symbol, ZERO)), abs(value - sells.get(symbol, ZERO)))

@@ -423,16 +423,19 @@ class SimVenue:
             return
         if leg is None:
             raise OrderRejected("no price to check buying power against")
-        legs = list(self._open_legs())
-        before = self._account.exposure(legs)
-        after = self._account.exposure([*self._open_legs(excluding=replacing), leg])
-        equity = self._account.equity() * self._config.buying_power_multiplier
-        if after > before and equity - after < ZERO:
+        replaced = None if replacing is None else self._open.get(replacing)
+        dropping = None
+        if replaced is not None and not replaced.order.is_leg:
+            dropping = self._leg(replaced.order)
+        equity, before, after = self._account.order_change(
+            self._open_legs(), adding=leg, dropping=dropping
+        )
+        if after > before and equity * self._config.buying_power_multiplier - after < ZERO:
             raise OrderRejected("insufficient buying power")
 
-    def _open_legs(self, *, excluding: str | None = None) -> Iterator[OrderLeg]:
-        for client_order_id, working in self._open.items():
-            if client_order_id == excluding or working.order.is_leg:
+    def _open_legs(self) -> Iterator[OrderLeg]:
+        for working in self._open.values():
+            if working.order.is_leg:
                 continue
             leg = self._leg(working.order)
             if leg is not None:
