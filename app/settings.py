@@ -79,6 +79,12 @@ class SimSettings(_Section):
     participation: Decimal = Field(default=Decimal("0.25"), gt=0, le=1)
     buying_power_multiplier: Decimal = Field(default=Decimal("4"), ge=1)
     fee_per_share: Decimal = Field(default=Decimal("0"), ge=0)
+    retain_hours: float = Field(
+        default=72.0,
+        gt=0,
+        description="how long the paper venue keeps ended orders, executions and refusals "
+        "(venue time); reconciliation looks back to the start of the previous trading day",
+    )
 
 
 class SyntheticSettings(_Section):

@@ -117,6 +117,7 @@ async def _sim(settings: Settings, *, clock: Clock, ledger: Ledger, bus: Message
             latency_ns=sim.latency_ms * 1_000_000,
             starting_cash=cash,
             buying_power_multiplier=sim.buying_power_multiplier,
+            retain_ns=round(sim.retain_hours * 3_600_000_000_000),
             fill_model=FillModel(
                 slippage_bps=sim.slippage_bps,
                 participation=sim.participation,

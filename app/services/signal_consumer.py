@@ -57,6 +57,7 @@ _SYNCABLE = frozenset(
 )
 RECOVERY_RETRY_BASE_S = 0.5
 RECOVERY_RETRY_CAP_S = 5.0
+_CANCELS_REMEMBERED = 1_024  # past this, ids of orders that have ended are dropped
 
 
 class SignalConsumer:
@@ -503,6 +504,8 @@ class SignalConsumer:
         """The cancels the engine wants (stale entries, bracket legs in the way), each sent
         once. A leg the venue ended meanwhile refuses the cancel; its report says why."""
         due = self.engine.cancels_due(self._clock.now_ns())
+        if len(self._cancel_sent) > _CANCELS_REMEMBERED:
+            self._cancel_sent.intersection_update(self.engine.orders)  # the rest have ended
         for order in due:
             if order.client_order_id in self._cancel_sent:
                 continue

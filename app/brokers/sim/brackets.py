@@ -53,6 +53,13 @@ class BracketBook:
     def sibling(self, leg_id: str) -> str | None:
         return self._sibling.get(leg_id)
 
+    def forget(self, entry_id: str) -> tuple[str, ...]:
+        """Drop an entry's bracket; its legs' ids."""
+        ids = self._legs.pop(entry_id, ())
+        for leg_id in ids:
+            self._sibling.pop(leg_id, None)
+        return ids
+
 
 def stop_triggered(side: Side, *, stop: Decimal, last: Decimal) -> bool:
     """A sell stop triggers on a print at or below its price, a buy stop at or above."""

@@ -62,6 +62,8 @@ from app.ports.broker import BrokerAccount, BrokerOrder, BrokerPosition, OrderRe
 
 __all__ = ["SimVenue", "VenueConfig"]
 
+_FORGET_EVERY_NS = 60_000_000_000  # how often a retaining venue forgets what aged out
+
 _END_REPORTS = {
     OrderStatus.CANCELED: ReportKind.CANCELED,
     OrderStatus.EXPIRED: ReportKind.EXPIRED,
@@ -92,6 +94,7 @@ class SimVenue:
         self._rejections: list[Rejection] = []
         self._ignored_market_data = 0
         self._brackets = BracketBook()
+        self._next_forget_ns = 0
 
     # requests
 
@@ -262,6 +265,9 @@ class SimVenue:
             self._now_ns = max(self._now_ns, due_ns)
             self._apply(request)
         self._now_ns = max(self._now_ns, now_ns)
+        if self._config.retain_ns is not None and self._now_ns >= self._next_forget_ns:
+            self._forget_before(self._now_ns - self._config.retain_ns)
+            self._next_forget_ns = self._now_ns + _FORGET_EVERY_NS
 
     def _apply(self, request: Request) -> None:
         match request:
@@ -372,6 +378,27 @@ class SimVenue:
         sibling = None if sibling_id is None else self._orders[sibling_id]
         if sibling is not None and sibling.order.is_open:
             self._end(sibling, OrderStatus.CANCELED, ts_ns=self._now_ns, reason=reason)
+
+    def _forget_before(self, cutoff_ns: int) -> None:
+        """Orders that ended before cutoff_ns, each with its bracket's legs once all have ended
+        by then, and executions and refusals stamped before it. Orders are registered as they
+        arrive, so the scan stops at the first one that went live at or after the cutoff."""
+        ended: list[str] = []
+        for client_order_id, working in self._orders.items():
+            if working.order.is_leg:
+                continue
+            if working.live_ns >= cutoff_ns:
+                break
+            legs = self._brackets.legs(client_order_id)
+            group = [working.order, *(self._orders[leg].order for leg in legs)]
+            if all(not order.is_open and order.updated_ns < cutoff_ns for order in group):
+                ended.append(client_order_id)
+        for client_order_id in ended:
+            del self._orders[client_order_id]
+            for leg_id in self._brackets.forget(client_order_id):
+                del self._orders[leg_id]
+        self._executions = [e for e in self._executions if e.ts_ns >= cutoff_ns]
+        self._rejections = [r for r in self._rejections if r.ts_ns >= cutoff_ns]
 
     # order book keeping and reports
 
