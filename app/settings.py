@@ -102,6 +102,12 @@ class SyntheticSettings(_Section):
     quote_prob: float = Field(
         default=0.4, ge=0, le=1, description="chance a trade print comes with a quote"
     )
+    minutes: int | None = Field(
+        default=None,
+        ge=1,
+        description="simulated venue: end the session this many minutes of market time after "
+        "where it starts (default: at the close)",
+    )
     lockstep_ms: int | None = Field(
         default=None,
         ge=1,

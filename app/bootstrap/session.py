@@ -38,7 +38,8 @@ async def market_clock(settings: Settings, ledger: Ledger) -> tuple[Clock, Sessi
 
     A paper account continues where its ledger stopped: within the session it resumes at the
     last recorded activity; after the close it moves on to the next trading day, unless a
-    session date is pinned.
+    session date is pinned. TRADER_SYNTHETIC__MINUTES ends it that much market time after its
+    start, before the close.
     """
     pinned = settings.synthetic.session_date
     day = _session_day(settings)
@@ -53,6 +54,8 @@ async def market_clock(settings: Settings, ledger: Ledger) -> tuple[Clock, Sessi
             day, start = last_day, last + 1
     end = session_close_ns(day)
     start = min(start, end)
+    if settings.synthetic.minutes is not None:
+        end = min(end, start + settings.synthetic.minutes * 60 * 10**9)
     window = SessionWindow(open_ns=session_open_ns(day), start_ns=start, end_ns=end)
     return LiveClock(start_ns=start, speed=settings.synthetic.speed), window
 

@@ -81,6 +81,10 @@ def run(
         float | None, typer.Option(min=0.01, max=1000, help="Market seconds per real second")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the synthetic tape")] = None,
+    minutes: Annotated[
+        int | None,
+        typer.Option(min=1, help="End the session this many market minutes after its start"),
+    ] = None,
     role: Annotated[Role, typer.Option(help="Process role")] = Role.MONOLITH,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print a JSON summary at the end")
@@ -88,9 +92,8 @@ def run(
 ) -> None:
     """Run a paper trading session (monolith on embedded defaults unless configured otherwise)."""
     base = Settings()
-    synthetic = base.synthetic.model_copy(
-        update={k: v for k, v in {"speed": speed, "seed": seed}.items() if v is not None}
-    )
+    given = {"speed": speed, "seed": seed, "minutes": minutes}
+    synthetic = base.synthetic.model_copy(update={k: v for k, v in given.items() if v is not None})
     settings = base.model_copy(
         update={"synthetic": synthetic, **({"feed": feed} if feed is not None else {})}
     )

@@ -17,8 +17,9 @@ end of that second.
 
 A print in the second in progress only updates that second's sample. Every finished second is
 folded into a window's deques at most once and leaves them at most once, and the samples no
-window covers are cut off in one slice once they are as many as the longest window is long, so
-memory is bounded: at most 2 x (longest + 1) samples, and 2 x (N + 1) deque entries per window.
+window covers are cut off in one slice once they are an eighth of the longest window (at least
+CUT_MIN), so memory is bounded: at most longest + 1 + longest / 8 samples (a memmove of them
+every longest / 8 seconds), and 2 x (N + 1) deque entries per window.
 """
 
 from __future__ import annotations
@@ -27,12 +28,15 @@ from array import array
 from collections import deque
 from collections.abc import Sequence
 
+CUT_MIN = 16
+
 
 class MoveWindows:
     """How far the price moved, and how much traded, in the last `seconds[i]` seconds."""
 
     __slots__ = (
         "_cum_base",
+        "_cut_at",
         "_folded",
         "_high_q",
         "_highs",
@@ -52,6 +56,7 @@ class MoveWindows:
         self.volumes = [0] * len(self.seconds)
         self.total = 0  # shares in every print so far
         self._longest = self.seconds.index(max(self.seconds))
+        self._cut_at = max(CUT_MIN, self.seconds[self._longest] // 8)
         self._seconds = array("q")
         self._lows = array("d")
         self._highs = array("d")
@@ -94,7 +99,7 @@ class MoveWindows:
                 start += 1
             starts[i] = start
             volumes[i] = self.total - (totals[start - 1] if start else self._cum_base)
-        if starts[self._longest] > self.seconds[self._longest]:
+        if starts[self._longest] > self._cut_at:
             self._cut(starts[self._longest])
 
     def low(self, i: int) -> float:

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import msgspec
 
 from app.domain.market import Quote, Tick, TickBatch
+from app.marketdata.recent_prints import RecentPrints
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class Reason(enum.StrEnum):
@@ -26,6 +29,7 @@ class Reason(enum.StrEnum):
     CROSSED = "crossed"
     ZERO_SIZE = "zero_size"
     ABSURD_SIZE = "absurd_size"
+    BAD_SEQ = "bad_seq"
     FUTURE = "future"
     DUPLICATE = "duplicate"
     OUT_OF_ORDER = "out_of_order"
@@ -85,19 +89,17 @@ class _SymbolState:
         "last_quote_ts",
         "last_ts",
         "recent",
-        "recent_keys",
         "splits",
         "streak",
         "streak_price",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, dedup_window: int) -> None:
         self.last_ts = -(2**63)
         self.last_quote_ts = -(2**63)
         self.anchor_price = 0.0
         self.anchor_ts = -(2**63)
-        self.recent: set[tuple[int, float, int, int]] = set()
-        self.recent_keys: deque[tuple[int, float, int, int]] = deque()
+        self.recent = RecentPrints(dedup_window)
         self.streak = 0
         self.streak_price = 0.0
         self.splits: list[_Split] = []
@@ -158,7 +160,7 @@ class TickValidator:
     def _state(self, symbol: str) -> _SymbolState:
         state = self._symbols.get(symbol)
         if state is None:
-            state = self._symbols[symbol] = _SymbolState()
+            state = self._symbols[symbol] = _SymbolState(self._config.dedup_window)
         return state
 
     def _reject(self, reason: Reason, item: Tick | Quote) -> bool:
@@ -179,11 +181,13 @@ class TickValidator:
             return self._reject(Reason.ZERO_SIZE, tick)
         if tick.size > cfg.max_size:
             return self._reject(Reason.ABSURD_SIZE, tick)
+        if not _INT64_MIN <= tick.seq <= _INT64_MAX:  # the tick store keeps 64-bit integers
+            return self._reject(Reason.BAD_SEQ, tick)
         if tick.ts_ns > horizon:
             return self._reject(Reason.FUTURE, tick)
         state = self._state(tick.symbol)
         key = (tick.ts_ns, price, tick.size, tick.seq)
-        if key in state.recent:
+        if state.recent.seen(key):
             return self._reject(Reason.DUPLICATE, tick)
         if tick.ts_ns < state.last_ts:
             return self._reject(Reason.OUT_OF_ORDER, tick)
@@ -191,13 +195,14 @@ class TickValidator:
             self._apply_splits(state, tick.ts_ns)
         if state.anchor_price > 0.0 and self._is_jump(state.anchor_price, price):
             self._track_new_level(state, tick)
-            self._remember(state, key)
+            state.recent.remember(key)
             return self._reject(Reason.JUMP, tick)
         state.streak = 0
         state.last_ts = tick.ts_ns
+        state.recent.advance(tick.ts_ns)
         state.anchor_price = price
         state.anchor_ts = tick.ts_ns
-        self._remember(state, key)
+        state.recent.remember(key)
         return True
 
     def _is_jump(self, reference: float, price: float) -> bool:
@@ -222,6 +227,7 @@ class TickValidator:
             state.anchor_price = price
             state.anchor_ts = tick.ts_ns
             state.last_ts = tick.ts_ns
+            state.recent.advance(tick.ts_ns)
 
     def _apply_splits(self, state: _SymbolState, ts_ns: int) -> None:
         while state.splits and state.splits[0].effective_ns <= ts_ns:
@@ -229,12 +235,6 @@ class TickValidator:
             if state.anchor_ts < split.effective_ns:
                 state.anchor_price *= split.factor
                 state.streak = 0
-
-    def _remember(self, state: _SymbolState, key: tuple[int, float, int, int]) -> None:
-        state.recent.add(key)
-        state.recent_keys.append(key)
-        if len(state.recent_keys) > self._config.dedup_window:
-            state.recent.discard(state.recent_keys.popleft())
 
     def _accept_quote(self, quote: Quote, horizon: int) -> bool:
         cfg = self._config

@@ -167,21 +167,21 @@ class ShardWorker:
             for batch in batches:
                 if batch.sent_ns:
                     metrics.BUS_LATENCY.observe((now - batch.sent_ns) / 1e9)
-        produced = [(batch.sent_ns, self.engine.on_ticks(batch.ticks)) for batch in batches]
-        signals = [signal for _, of_batch in produced for signal in of_batch]
-        for sent_ns, of_batch in produced:
-            for signal in of_batch:
+        signals = 0
+        for batch in batches:  # a batch's signals go out before the next batch is taken
+            for signal in self.engine.on_ticks(batch.ticks):
                 await self._bus.publish(SIGNALS, encode(signal))
+                signals += 1
                 metrics.SIGNALS_EMITTED.labels(kind=signal.kind.value).inc()
-                if wall is not None and sent_ns:
-                    metrics.SIGNAL_LATENCY.observe((wall.now_ns() - sent_ns) / 1e9)
+                if wall is not None and batch.sent_ns:
+                    metrics.SIGNAL_LATENCY.observe((wall.now_ns() - batch.sent_ns) / 1e9)
         for detection in self.engine.detectors.drain():
             await self._bus.broadcast(UI_EVENTS, encode(detection))
             metrics.DETECTIONS.labels(kind=detection.kind.value).inc()
         if signals:
             metrics.TICK_TO_SIGNAL.observe(time.perf_counter() - started)
         await self._ledger.save_exit_states(self.engine.drain_exit_states())
-        self.signals += len(signals)
+        self.signals += signals
         metrics.TICKS_PROCESSED.labels(shard=self._shard_label).inc(
             self.engine.ticks - before_ticks
         )

@@ -512,6 +512,8 @@ class SignalConsumer:
             self._cancel_sent.add(order.client_order_id)
             try:
                 await self._broker.cancel(order.client_order_id)
+            except OrderRejected as exc:  # it ended first (a fill racing a TTL): no fault
+                log.info("cancel_refused", order=order.client_order_id, reason=str(exc))
             except BrokerError as exc:
                 log.warning("cancel_failed", order=order.client_order_id, error=repr(exc))
             else:

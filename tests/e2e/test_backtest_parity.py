@@ -34,9 +34,10 @@ ENV = {
     "TRADER_SYNTHETIC__SYMBOLS": "40",
     "TRADER_SYNTHETIC__SEED": "9",
     "TRADER_SYNTHETIC__QUOTE_PROB": "0",  # the tick store records trades only
+    "TRADER_SYNTHETIC__MINUTES": "60",
     "TRADER_LOG_LEVEL": "warning",
 }
-MARGIN_NS = 120 * 10**9  # the paper run stops mid-step; compare what it finished
+MARGIN_NS = 120 * 10**9  # the replay runs on past the paper run's end: compare what came before
 # Every built-in exits by venue-held legs: the simulated venue works them in both runs.
 BRACKET_EXIT = {
     "bracket": True,
@@ -68,7 +69,7 @@ async def _bracket_suite(data_dir: Path) -> list[Strategy]:
 
 def _paper_run(data_dir: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "app.cli.main", "run", "--json", "--duration", "15"],
+        [sys.executable, "-m", "app.cli.main", "run", "--json"],
         env={**os.environ, **ENV, "TRADER_DATA_DIR": str(data_dir)},
         capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip

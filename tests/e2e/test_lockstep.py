@@ -22,10 +22,15 @@ ENV = {
 }
 
 
-def _run(data_dir: Path, seconds: int) -> None:
+def _run(data_dir: Path, minutes: int) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "app.cli.main", "run", "--json", "--duration", str(seconds)],
-        env={**os.environ, **ENV, "TRADER_DATA_DIR": str(data_dir)},
+        [sys.executable, "-m", "app.cli.main", "run", "--json"],
+        env={
+            **os.environ,
+            **ENV,
+            "TRADER_SYNTHETIC__MINUTES": str(minutes),
+            "TRADER_DATA_DIR": str(data_dir),
+        },
         capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
@@ -38,8 +43,8 @@ def _query(data_dir: Path, sql: str, *args: int) -> list[tuple[object, ...]]:
 
 def test_two_lockstep_runs_agree_to_the_fill(tmp_path: Path) -> None:
     short, long = tmp_path / "short", tmp_path / "long"
-    _run(short, 12)
-    _run(long, 18)
+    _run(short, 40)
+    _run(long, 60)
     (cutoff,) = _query(short, "select max(ts_ns) from fills")[0]
     assert isinstance(cutoff, int)
     queries = [

@@ -45,7 +45,7 @@ def _ledger_rows(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 def test_paper_session_trades_and_a_restart_continues(tmp_path: Path) -> None:
-    first = _run(tmp_path, "--duration", "40", "--speed", "60", "--seed", "3")
+    first = _run(tmp_path, "--minutes", "35", "--speed", "60", "--seed", "3")
     assert first["ticks"] > 10_000
     assert first["bars"] > 1_000
     assert first["orders"] > 0
@@ -53,7 +53,7 @@ def test_paper_session_trades_and_a_restart_continues(tmp_path: Path) -> None:
     assert (tmp_path / "ticks").is_dir()
     _signals_explain_themselves(tmp_path)
 
-    second = _run(tmp_path, "--duration", "20", "--speed", "60", "--seed", "3")
+    second = _run(tmp_path, "--minutes", "20", "--speed", "60", "--seed", "3")
     assert second["orders"] >= first["orders"]
     assert second["fills"] >= first["fills"]
 
@@ -111,7 +111,7 @@ def test_a_halt_survives_kill_9_and_only_an_audited_resume_clears_it(tmp_path: P
     except subprocess.TimeoutExpired:
         running.kill()  # kill -9: no drain, no goodbye
         running.wait()
-    summary = _run(tmp_path, "--duration", "30", "--speed", "60")
+    summary = _run(tmp_path, "--minutes", "30", "--speed", "60")
     assert summary["signals"] > 0
     assert summary["orders"] == 0
     reasons = {r for (r,) in _ledger_rows(tmp_path, "select decision_reason from signals")}
@@ -133,10 +133,10 @@ def test_a_halt_survives_kill_9_and_only_an_audited_resume_clears_it(tmp_path: P
 
 def test_a_recorded_session_replays_from_the_tick_store(tmp_path: Path) -> None:
     recorded = tmp_path / "recorded"
-    first = _run(recorded, "--duration", "15", "--speed", "60", "--seed", "5")
+    first = _run(recorded, "--minutes", "15", "--speed", "60", "--seed", "5")
     replayed = tmp_path / "replayed"
     shutil.copytree(recorded / "ticks", replayed / "ticks")
-    again = _run(replayed, "--feed", "replay", "--duration", "10", "--speed", "60")
+    again = _run(replayed, "--feed", "replay", "--minutes", "10", "--speed", "60")
     assert again["ticks"] > 0.3 * first["ticks"]
     assert again["ticks_quarantined"] == 0
 

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from app.detection import FastMoverConfig, FastMoverDetector, FastWindow, MoveWindows
 from app.detection.baseline import SeededEwma
+from app.detection.window import CUT_MIN
 from app.domain.market import Tick
 from tests.builders import OPEN_NS, SECOND
 
@@ -47,7 +48,8 @@ def test_every_window_equals_a_brute_force_recomputation(
                 assert windows.low(i) == min(p for p, _ in inside)
                 assert windows.high(i) == max(p for p, _ in inside)
                 assert windows.move_pct(i, price) == brute_move([p for p, _ in inside], price)
-        assert len(windows) <= 2 * (max(spans) + 1) + sum(2 * (span + 1) for span in spans)
+        samples = max(spans) + 1 + max(CUT_MIN, max(spans) // 8)
+        assert len(windows) <= samples + sum(2 * (span + 1) for span in spans)
 
 
 @settings(max_examples=200)

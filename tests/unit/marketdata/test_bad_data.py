@@ -26,6 +26,7 @@ TICK_CLASSES = sorted(
         Reason.NON_POSITIVE,
         Reason.ZERO_SIZE,
         Reason.ABSURD_SIZE,
+        Reason.BAD_SEQ,
         Reason.FUTURE,
         Reason.OUT_OF_ORDER,
         Reason.DUPLICATE,
@@ -75,6 +76,8 @@ def bad_tick(reason: Reason, good: Tick, variant: int, now_ns: int) -> Tick:
             return Tick(good.symbol, good.ts_ns, good.price, -variant, seq)
         case Reason.ABSURD_SIZE:
             return Tick(good.symbol, good.ts_ns, good.price, CONFIG.max_size + 1 + variant, seq)
+        case Reason.BAD_SEQ:
+            return Tick(good.symbol, good.ts_ns, good.price, good.size, 2**63 + variant)
         case Reason.FUTURE:
             ts = now_ns + CONFIG.future_tolerance_ns + 1 + variant
             return Tick(good.symbol, ts, good.price, good.size, seq)

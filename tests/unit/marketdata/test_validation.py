@@ -47,6 +47,8 @@ def test_a_clean_batch_passes_untouched() -> None:
         (tick(T0 + 5, 5.0, size=0), Reason.ZERO_SIZE),
         (tick(T0 + 5, 5.0, size=-100), Reason.ZERO_SIZE),
         (tick(T0 + 5, 5.0, size=5_000_001), Reason.ABSURD_SIZE),
+        (tick(T0 + 5, 5.0, seq=2**63), Reason.BAD_SEQ),
+        (tick(T0 + 5, 5.0, seq=-(2**63) - 1), Reason.BAD_SEQ),
         (tick(NOW + 2 * NS + 1, 5.0), Reason.FUTURE),
         (tick(T0 - 1, 5.0, seq=9), Reason.OUT_OF_ORDER),
         (tick(T0, 5.0, seq=1), Reason.DUPLICATE),

@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 from app.bus.codec import encode
 from app.bus.inprocess import InProcessBus
 from app.bus.partition import SymbolRangePartitioner
-from app.bus.topics import ticks_topic
+from app.bus.topics import SIGNALS, ticks_topic
 from app.clocks.sim import SimClock
 from app.domain.exit_state import ExitState
 from app.domain.market import Tick, TickBatch
@@ -92,4 +92,47 @@ async def test_each_signal_is_timed_from_its_batchs_router_stamp() -> None:
     after_count, after_total = _observed()
     assert after_count - count == 1
     assert abs(after_total - total - 0.007) < 1e-9
+    await bus.close()
+
+
+class TickCountingBus(InProcessBus):
+    """Notes how many ticks the engine had taken whenever a signal is published."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.engine: ShardEngine | None = None
+        self.ticks_at_signal: list[int] = []
+
+    async def publish(self, topic: str, payload: bytes) -> str:
+        if topic == SIGNALS and self.engine is not None:
+            self.ticks_at_signal.append(self.engine.ticks)
+        return await super().publish(topic, payload)
+
+
+async def test_a_batchs_signals_go_out_before_the_next_batch_is_taken() -> None:
+    bus = TickCountingBus()
+    strategy = Breakout(BreakoutParams(lookback=3, volume_mult=1.5, min_minutes_into_session=1))
+    engine = ShardEngine(
+        strategies=[strategy],
+        exits=ExitEngine({}, default=ExitConfig()),
+        aggregator=BarAggregator(intervals=(1, 60)),
+    )
+    bus.engine = engine
+    worker = ShardWorker(
+        shard_id=0,
+        partitioner=SymbolRangePartitioner([]),
+        engine=engine,
+        bus=bus,
+        ledger=cast(Ledger, NoLots()),
+        consumer="test",
+    )
+    *history, closing = _tape()
+    later = [Tick("ABC", closing.ts_ns + k * SECOND, 10.6, 100, 300 + k) for k in range(1, 4)]
+    for ticks in (history, [closing], later):  # one read takes all three
+        await bus.publish(ticks_topic(0), encode(TickBatch(ticks=ticks, sent_ns=WALL_NS)))
+    worker.request_stop()
+    async with asyncio.timeout(5):
+        await worker.run()
+    assert bus.ticks_at_signal == [len(history) + 1]
+    assert engine.ticks == len(history) + 1 + len(later)
     await bus.close()
