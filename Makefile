@@ -5,13 +5,24 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_ARGS ?= --speed 30
 
-.PHONY: install run test lint typecheck services clean bench
+.PHONY: install run test lint typecheck services clean bench lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt pip setuptools wheel
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# Resolve the newest versions pyproject.toml allows, in a scratch venv, and pin them.
+lock:
+	rm -rf $(VENV).lock
+	$(PY) -m venv $(VENV).lock
+	$(VENV).lock/bin/pip install --quiet --upgrade pip setuptools wheel
+	$(VENV).lock/bin/pip install --quiet '.[dev]'
+	{ sed -n '1,2p' constraints.txt; $(VENV).lock/bin/pip freeze --all --exclude-editable \
+		| grep -v '^trader[= @]'; } > constraints.new
+	mv constraints.new constraints.txt
+	rm -rf $(VENV).lock
 
 install: $(STAMP)
 

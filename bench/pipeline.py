@@ -61,12 +61,14 @@ from pipeline_load import (
 from pipeline_probe import (
     BATCH,
     REDIS,
+    cpu_s,
     delta,
     free_ports,
     group_lags,
     merge,
     quantile,
     raw_ceiling,
+    redis_cpu_s,
     rss_mb,
     scrape,
     until_no_lag,
@@ -110,6 +112,7 @@ class PipelineRun:
     rss_growth_pct: float
     rss_by_minute_mb: dict[str, list[float]]  # at the start, then every minute
     rss_growth_after_first_minute_pct: float | None
+    cpu_pct: dict[str, float]  # of one core, over the measured window; "redis": the server
     burst: BurstResult | None = None
     # with a burst: tick->signal outside it, and from its start until its lag had drained
     tick_to_signal_steady_ms: tuple[float, float, float] | None = None
@@ -251,6 +254,7 @@ class Observation:
     rss_start: dict[str, float]
     rss: dict[str, float]
     rss_by_minute: dict[str, list[float]]
+    cpu_s: dict[str, float]  # CPU seconds each process (and Redis) used over the window
     samples: list[Sample]
     bursting: BurstWindow | None
 
@@ -291,6 +295,7 @@ async def _observe(
         await until_no_lag(client, topology.streams, timeout_s=60)
         first = merge([scrape(p) for p in ports])
         rss_start = {name: rss_mb(p.pid) for name, p in topology.processes.items()}
+        cpu_start = await _cpu(topology, client)
         t0 = time.perf_counter()
         playing = (
             None if burst is None else asyncio.create_task(_play_burst(topology, burst, t0, client))
@@ -308,6 +313,7 @@ async def _observe(
         bursting = None if playing is None else await playing
         if signals is not None:
             await signals
+        cpu_end = await _cpu(topology, client)
         return Observation(
             first=first,
             last=merge([scrape(p) for p in ports]),
@@ -315,11 +321,17 @@ async def _observe(
             rss_start=rss_start,
             rss={name: round(rss_mb(p.pid), 1) for name, p in topology.processes.items()},
             rss_by_minute=rss_by_minute,
+            cpu_s={name: cpu_end[name] - cpu_start[name] for name in cpu_end},
             samples=samples,
             bursting=bursting,
         )
     finally:
         await client.aclose()
+
+
+async def _cpu(topology: Topology, client: aioredis.Redis) -> dict[str, float]:
+    used = {name: cpu_s(p.pid) for name, p in topology.processes.items()}
+    return {**used, "redis": await redis_cpu_s(client)}
 
 
 def _figures(seen: Observation, *, rate: float, symbols: int) -> PipelineRun:
@@ -351,6 +363,7 @@ def _figures(seen: Observation, *, rate: float, symbols: int) -> PipelineRun:
         rss_growth_pct=round(max(100 * (seen.rss[n] / seen.rss_start[n] - 1) for n in seen.rss), 1),
         rss_by_minute_mb=seen.rss_by_minute,
         rss_growth_after_first_minute_pct=_growth_after_first_minute(seen),
+        cpu_pct={name: round(100 * used / elapsed, 1) for name, used in seen.cpu_s.items()},
     )
     split = seen.split()
     if seen.bursting is not None and split is not None:
@@ -477,6 +490,7 @@ def _print_table(report: dict[str, object], runs: list[PipelineRun]) -> None:
             f"  lag {run.max_lag_by_group}  rss {run.rss_mb} (+{run.rss_growth_pct}%; after the"
             f" first minute +{run.rss_growth_after_first_minute_pct}%)"
             f"  strategy signals {run.strategy_signals_per_s}/s"
+            f"  cpu % of a core {run.cpu_pct}"
         )
         if run.burst is not None:
             b = run.burst

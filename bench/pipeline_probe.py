@@ -6,6 +6,7 @@ would see)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import socket
 import time
@@ -141,6 +142,18 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def redis_cpu_s(client: aioredis.Redis) -> float:
+    """User + system CPU seconds the Redis server has used so far."""
+    info = await client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 def free_ports(count: int) -> list[int]:

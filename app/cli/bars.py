@@ -21,7 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
 from app.backtest.bars import BarFileError, BarTable, write_bar_file
 from app.bootstrap.runtime import ConfigurationError
-from app.bootstrap.venues import Closer, alpaca_config, alpaca_limiter
+from app.bootstrap.venue_alpaca import alpaca_config, alpaca_limiter
+from app.bootstrap.venue_link import Closer
 from app.brokers.alpaca.bars import AlpacaBars
 from app.clocks.live import LiveClock
 from app.domain.calendar import is_trading_day, local_time_ns, next_trading_day

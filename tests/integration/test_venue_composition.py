@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from app.bootstrap.runtime import VenueUnreachable
-from app.bootstrap.venues import VenueLink, connect_venue
+from app.bootstrap.venue_link import VenueLink
+from app.bootstrap.venues import connect_venue
 from app.brokers.alpaca.broker import AlpacaBroker
 from app.brokers.alpaca.feed import AlpacaFeed
 from app.brokers.ibkr.broker import IbkrBroker

@@ -9,7 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from app.bootstrap.runtime import ConfigurationError
-from app.bootstrap.venues import Closer, alpaca_config, alpaca_limiter, ibkr_config
+from app.bootstrap.venue_alpaca import alpaca_config, alpaca_limiter
+from app.bootstrap.venue_ibkr import ibkr_config
+from app.bootstrap.venue_link import Closer
 from app.brokers.ratelimit import SlidingWindowLimiter
 from app.brokers.ratelimit_redis import RedisRateLimiter
 from app.services.gap_relay import GapRelay
