@@ -105,8 +105,8 @@ class SyntheticSettings(_Section):
     minutes: int | None = Field(
         default=None,
         ge=1,
-        description="simulated venue: end the session this many minutes of market time after "
-        "where it starts (default: at the close)",
+        description="monolith on the simulated venue: end the session this many market minutes "
+        "after where it starts (default: at the close)",
     )
     lockstep_ms: int | None = Field(
         default=None,

@@ -108,6 +108,11 @@ def venue_clock(settings: Settings) -> tuple[Clock, SessionWindow]:
     processes are given (TRADER_SYNTHETIC__ANCHOR_NS: the wall-clock ns at which the market
     clock reads the session's open), so the router's tape and the executor's clock agree.
     """
+    if settings.synthetic.minutes is not None:
+        raise ConfigurationError(
+            "TRADER_SYNTHETIC__MINUTES bounds a monolith session on the simulated venue; "
+            "unset it here and stop the processes instead"
+        )
     day = _session_day(settings)
     window = SessionWindow(session_open_ns(day), session_open_ns(day), session_close_ns(day))
     anchor = settings.synthetic.anchor_ns

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app.bootstrap.session import SessionWindow, market_clock
+from app.bootstrap.runtime import ConfigurationError
+from app.bootstrap.session import SessionWindow, market_clock, venue_clock
 from app.domain.calendar import session_close_ns
 from app.persistence.ledger import SqlLedger
 from app.persistence.migrate import upgrade
@@ -59,3 +60,10 @@ async def test_minutes_count_from_where_the_ledger_stopped(tmp_path: Path) -> No
 async def test_minutes_never_run_past_the_close(tmp_path: Path, minutes: int) -> None:
     window = await _window(tmp_path, minutes=minutes, resume_at=OPEN_NS + MINUTE)
     assert window.end_ns == CLOSE_NS
+
+
+def test_a_shared_or_real_venue_clock_refuses_minutes() -> None:
+    """The sharded processes and the real venues run on a clock no one process can end."""
+    settings = Settings(synthetic=SyntheticSettings(session_date=DAY.isoformat(), minutes=45))
+    with pytest.raises(ConfigurationError, match="TRADER_SYNTHETIC__MINUTES"):
+        venue_clock(settings)
